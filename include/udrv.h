@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * udrv.h - the public API of libudrv, a user-space device driver library.
+ *
+ * Lifecycle of a device handle:
+ *
+ *     udrv_open()  ->  udrv_map_count()/udrv_map_info()/udrv_map()
+ *                  ->  udrv_read*()/udrv_write*()  (bounds-checked MMIO)
+ *                  ->  udrv_irq_enable()/udrv_irq_wait()/udrv_irq_fd()
+ *                  ->  udrv_dma_alloc()/udrv_dma_free()   (VFIO only)
+ *                  ->  udrv_close()
+ *
+ * Conventions (the same for every function below):
+ *   - Actions return 0 (or the non-negative value stated) on success and a
+ *     negative errno on failure. They never set errno as their result.
+ *   - Constructors return a pointer, or NULL with errno set.
+ *   - Predicates return bool.
+ *   - The library never prints and never calls exit().
+ *   - A handle is not thread-safe: one thread uses it at a time.
+ */
+#ifndef UDRV_H
+#define UDRV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Opaque device handle. */
+typedef struct udrv_dev udrv_dev;
+
+/* Longest map name kept (UIO's maps/mapN/name, or "BARn" on VFIO). */
+#define UDRV_NAME_MAX 64
+
+/* One memory region of a device: a UIO map or a PCI BAR. */
+struct udrv_map_info {
+	char name[UDRV_NAME_MAX]; /* "" when the kernel driver gave none */
+	uint64_t addr;            /* physical (bus) address of the region */
+	uint64_t size;            /* length in bytes: accesses are checked against it */
+	uint64_t offset;          /* in-page offset of addr (UIO maps/mapN/offset) */
+};
+
+/*
+ * udrv_open - open a device.
+ * @spec: "/dev/uioN", "uioN", "name:NAME" (the UIO `name` attribute; the
+ *        first match in uioN order), or "pci:DDDD:BB:DD.F" (a PCI device bound
+ *        to vfio-pci or uio_pci_generic).
+ *
+ * Returns a handle, or NULL with errno:
+ *   EINVAL  the spec is malformed;
+ *   ENOENT  no such device (nothing in sysfs matches);
+ *   ENODEV  the device exists but is bound to no driver udrv can use;
+ *   EBUSY   the device is already held (a VFIO group open in another process);
+ *   EACCES/EPERM  no permission on the device node;
+ *   ENOMEM  out of memory.
+ *
+ * The sysfs root is read from $UDRV_SYSFS_ROOT when set (default "/sys"),
+ * and device nodes from $UDRV_DEV_ROOT (default "/dev"): tests point them at
+ * fixture trees.
+ */
+udrv_dev *udrv_open(const char *spec);
+
+/* udrv_close - unmap everything, release DMA buffers, close fds. NULL is fine. */
+void udrv_close(udrv_dev *dev);
+
+/* udrv_name - the device's name (UIO `name`, or the PCI address). Never NULL. */
+const char *udrv_name(const udrv_dev *dev);
+
+/* udrv_map_count - how many maps the device has (>= 0), or -EINVAL for NULL. */
+int udrv_map_count(const udrv_dev *dev);
+
+/*
+ * udrv_map_info - describe map @idx.
+ * Returns 0, -EINVAL for a NULL argument, -ERANGE for a bad index.
+ */
+int udrv_map_info(const udrv_dev *dev, unsigned idx, struct udrv_map_info *out);
+
+/*
+ * udrv_map - map region @idx into the process (once; later calls return the
+ * same pointer) and return a pointer to its first register (the in-page
+ * offset applied). The pointer stays valid until udrv_close().
+ * Returns NULL with errno: ERANGE bad index, EINVAL NULL dev, ENOTSUP the
+ * region cannot be mmapped (e.g. a PCI I/O port BAR), or mmap()'s errno.
+ */
+volatile void *udrv_map(udrv_dev *dev, unsigned idx);
+
+/*
+ * Register access of exactly the stated width, in map @idx at byte offset
+ * @off, mapping the region first if needed.
+ * Returns 0, -ERANGE when [off, off+width) is not inside the map (checked
+ * without overflow; nothing is touched), -EINVAL when @off is not a multiple
+ * of the width or an argument is NULL, or udrv_map()'s error as -errno.
+ * Reads are followed and writes preceded by the barrier the architecture
+ * needs for device memory (dmb on aarch64, compiler barrier on x86_64).
+ */
+int udrv_read8(udrv_dev *dev, unsigned idx, uint64_t off, uint8_t *val);
+int udrv_read16(udrv_dev *dev, unsigned idx, uint64_t off, uint16_t *val);
+int udrv_read32(udrv_dev *dev, unsigned idx, uint64_t off, uint32_t *val);
+int udrv_read64(udrv_dev *dev, unsigned idx, uint64_t off, uint64_t *val);
+int udrv_write8(udrv_dev *dev, unsigned idx, uint64_t off, uint8_t val);
+int udrv_write16(udrv_dev *dev, unsigned idx, uint64_t off, uint16_t val);
+int udrv_write32(udrv_dev *dev, unsigned idx, uint64_t off, uint32_t val);
+int udrv_write64(udrv_dev *dev, unsigned idx, uint64_t off, uint64_t val);
+
+/*
+ * udrv_irq_enable - (re-)arm the device's interrupt in the kernel driver.
+ * uio_pdrv_genirq-style drivers: write(1) to the UIO fd. uio_pci_generic:
+ * clears INTx-disable (command register bit 10) in PCI config space. VFIO:
+ * sets up MSI (or INTx) on first call, then unmasks INTx if that is in use.
+ * Call it once before the first wait, and after each interrupt once the
+ * device's own interrupt status has been acknowledged.
+ * Returns 0, -ENOTSUP when the device has no interrupt, or -errno.
+ */
+int udrv_irq_enable(udrv_dev *dev);
+
+/*
+ * udrv_irq_wait - block until the next interrupt or @timeout_ms passes
+ * (-1 = forever). Never busy-waits: poll() then read() of the event counter.
+ * EINTR is handled (the wait resumes with the remaining time).
+ * Returns 1 for an interrupt, 0 on timeout, or -errno. On 1, *count (may be
+ * NULL) is the kernel's running event count; if it moved by more than one
+ * since the last wait, the surplus is added to udrv_irq_missed().
+ */
+int udrv_irq_wait(udrv_dev *dev, int timeout_ms, uint32_t *count);
+
+/* udrv_irq_fd - an fd that polls readable when an interrupt is pending, or -EINVAL / -ENOTSUP. */
+int udrv_irq_fd(const udrv_dev *dev);
+
+/* udrv_irq_missed - total interrupts coalesced between waits since open. */
+uint64_t udrv_irq_missed(const udrv_dev *dev);
+
+/*
+ * PCI configuration space (VFIO and uio_pci_generic devices).
+ * Returns the byte count transferred, or -ENOTSUP on a non-PCI device,
+ * -ERANGE outside config space, or -errno.
+ */
+int udrv_pci_cfg_read(udrv_dev *dev, uint64_t off, void *buf, size_t len);
+int udrv_pci_cfg_write(udrv_dev *dev, uint64_t off, const void *buf, size_t len);
+
+/* DMA through VFIO's IOMMU. */
+struct udrv_dma {
+	void *va;      /* the buffer, as the process sees it */
+	uint64_t iova; /* the address the device uses */
+	size_t size;   /* bytes, rounded up to the page size */
+};
+
+/*
+ * udrv_dma_set_width - the device's DMA address width in bits (default 32;
+ * QEMU's edu decodes 28). IOVAs are allocated below 2^bits.
+ * Returns 0, -EINVAL for bits outside 12..64, -ENOTSUP on UIO.
+ */
+int udrv_dma_set_width(udrv_dev *dev, unsigned bits);
+
+/*
+ * udrv_dma_alloc - allocate @size bytes of zeroed, locked memory and map it
+ * for the device (VFIO_IOMMU_MAP_DMA). Returns 0, -ENOTSUP on UIO,
+ * -ENOMEM when the memlock limit (RLIMIT_MEMLOCK) or the IOVA space is too
+ * small, -EINVAL for size 0, or -errno.
+ */
+int udrv_dma_alloc(udrv_dev *dev, size_t size, struct udrv_dma *out);
+
+/* udrv_dma_free - unmap and free a buffer from udrv_dma_alloc(); NULL/empty is fine. */
+void udrv_dma_free(udrv_dev *dev, struct udrv_dma *buf);
+
+/*
+ * Service-manager notification (the sd_notify protocol: $NOTIFY_SOCKET, a
+ * datagram "KEY=VALUE\n..."), so a driver works under driver_supervisor and
+ * systemd alike. When NOTIFY_SOCKET is unset they do nothing and return 0.
+ * Return 0 or -errno.
+ */
+int udrv_notify(const char *state);          /* raw, e.g. "READY=1\nSTATUS=ok" */
+int udrv_notify_ready(void);                 /* READY=1 */
+int udrv_notify_watchdog(void);              /* WATCHDOG=1 */
+int udrv_notify_status(const char *fmt, ...) /* STATUS=... */
+	__attribute__((format(printf, 1, 2)));
+int udrv_notify_stopping(void);              /* STOPPING=1 */
+/* Watchdog period the manager wants, from $WATCHDOG_USEC (0 = none). */
+uint64_t udrv_watchdog_usec(void);
+
+/* Discovery: one UIO device as found in sysfs. */
+struct udrv_uio_info {
+	unsigned index;           /* N of uioN */
+	char name[UDRV_NAME_MAX]; /* `name` attribute */
+	char version[UDRV_NAME_MAX];
+	char devnode[128];        /* from dev major:minor */
+	uint32_t event;           /* event count at scan time */
+	unsigned nmaps;
+	struct udrv_map_info maps[8];
+	unsigned nports;          /* portio regions (listed, not mapped) */
+};
+
+/*
+ * udrv_uio_scan - call @cb for every UIO device, in index order.
+ * Returns the number of devices seen (>= 0), or -errno; a non-zero return
+ * from @cb stops the scan and is returned.
+ */
+int udrv_uio_scan(int (*cb)(const struct udrv_uio_info *info, void *arg), void *arg);
+
+/* udrv_strerror-like help for CLIs: a short word for the backend ("uio", "vfio"). */
+const char *udrv_backend(const udrv_dev *dev);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* UDRV_H */
