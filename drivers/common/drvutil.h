@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * drvutil.h - small helpers the demo drivers share: strict number parsing
+ * for command-line options, a stop flag set by SIGTERM/SIGINT, and a sleep
+ * that a stop request cuts short. Drivers print; these helpers only return.
+ */
+#ifndef UDRV_DRVUTIL_H
+#define UDRV_DRVUTIL_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+/*
+ * drv_parse_u64 - parse @s as a decimal (or 0x-prefixed hex) unsigned
+ * number in [min, max]. The whole string must be the number: "12ms", "",
+ * "-1" and out-of-range values are refused.
+ * Returns 0, -EINVAL (not a number) or -ERANGE (outside [min, max]).
+ */
+int drv_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+
+/*
+ * drv_opt_u64 - drv_parse_u64() for option @opt of program @prog; on error
+ * prints "PROG: --OPT: 'VALUE' is not a number" (or "... must be between
+ * MIN and MAX") to stderr and returns false.
+ */
+bool drv_opt_u64(const char *prog, const char *opt, const char *s,
+		 uint64_t min, uint64_t max, uint64_t *out);
+
+/* Set once SIGTERM or SIGINT arrived (after drv_stop_signals_install()). */
+extern volatile sig_atomic_t drv_stop_requested;
+
+/*
+ * drv_stop_signals_install - SIGTERM and SIGINT set drv_stop_requested.
+ * No SA_RESTART, so a blocking call returns EINTR and the loop can look at
+ * the flag. Returns 0 or -errno.
+ */
+int drv_stop_signals_install(void);
+
+/*
+ * drv_stop_block - block SIGTERM and SIGINT in the current thread and fill
+ * @waitmask with the mask to pass to ppoll() (the previous mask with both
+ * unblocked). A stop signal is then delivered only inside ppoll(), which
+ * closes the window where it lands between the flag check and the wait.
+ * Returns 0 or -errno.
+ */
+int drv_stop_block(sigset_t *waitmask);
+
+/* Monotonic clock helpers. */
+void drv_now(struct timespec *ts);
+void drv_ts_add_ns(struct timespec *ts, uint64_t ns);
+double drv_ts_diff_s(const struct timespec *later, const struct timespec *earlier);
+
+/*
+ * drv_sleep_until - sleep until @deadline (CLOCK_MONOTONIC, absolute) with
+ * clock_nanosleep(): no CPU is used while waiting, and the absolute deadline
+ * keeps a periodic loop from drifting. Returns 0 at the deadline, -EINTR as
+ * soon as a stop was requested (a signal that is not a stop request resumes
+ * the sleep).
+ */
+int drv_sleep_until(const struct timespec *deadline);
+
+#endif /* UDRV_DRVUTIL_H */
