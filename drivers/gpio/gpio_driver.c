@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,19 +28,21 @@ struct gpio_opts {
 	uint64_t period_ms;
 	uint64_t count;  /* toggles; 0 = until stopped */
 	uint64_t report; /* a level line every N toggles; 0 = never */
+	bool dump;       /* print the registers and exit, touching nothing */
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: " PROG " [--device SPEC] [--pin N] [--period-ms N] [--count N]\n"
-		"                   [--report N] [--verbose]\n"
+		"                   [--report N] [--verbose] [--dump]\n"
 		"  --device SPEC   UIO device (default $UDRV_DEVICE, else \"name:gpiomem\")\n"
 		"  --pin N         GPIO pin 0..53 (default 17)\n"
 		"  --period-ms N   time between level changes, 1..3600000 (default 500)\n"
 		"  --count N       stop after N level changes (default 0 = until SIGTERM)\n"
 		"  --report N      print the level read back every N changes (default 10)\n"
-		"  --verbose       same as --report 1\n");
+		"  --verbose       same as --report 1\n"
+		"  --dump          print GPFSEL0..5 and GPLEV0..1 and the pin's state, change nothing\n");
 }
 
 static int parse_args(int argc, char **argv, struct gpio_opts *o)
@@ -51,6 +54,7 @@ static int parse_args(int argc, char **argv, struct gpio_opts *o)
 		{ "count", required_argument, NULL, 'n' },
 		{ "report", required_argument, NULL, 'r' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "dump", no_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -64,6 +68,7 @@ static int parse_args(int argc, char **argv, struct gpio_opts *o)
 	o->period_ms = 500;
 	o->count = 0;
 	o->report = 10;
+	o->dump = false;
 
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
@@ -93,6 +98,9 @@ static int parse_args(int argc, char **argv, struct gpio_opts *o)
 			break;
 		case 'v':
 			o->report = 1;
+			break;
+		case 'D':
+			o->dump = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -186,6 +194,39 @@ static int check_map(udrv_dev *dev)
 	return 0;
 }
 
+/* Register dump for debugging and for tests that check state independently
+ * of the blink loop (e.g. the pin left low, other pins' GPFSEL untouched). */
+static int gpio_dump(udrv_dev *dev, unsigned pin)
+{
+	static const char *const names[] = { "GPFSEL0", "GPFSEL1", "GPFSEL2", "GPFSEL3",
+					     "GPFSEL4", "GPFSEL5" };
+	uint32_t v, fsel = 0, lev = 0;
+	unsigned i;
+	int r;
+
+	for (i = 0; i < 6; i++) {
+		r = udrv_read32(dev, 0, GPFSEL0 + 4u * i, &v);
+		if (r < 0)
+			return r;
+		if (GPFSEL0 + 4u * i == GPFSEL(pin))
+			fsel = v;
+		printf("[driver] %s (0x%02x) = 0x%08" PRIx32 "\n", names[i], GPFSEL0 + 4u * i, v);
+	}
+	for (i = 0; i < 2; i++) {
+		r = udrv_read32(dev, 0, GPLEV0 + 4u * i, &v);
+		if (r < 0)
+			return r;
+		if (i == GPIO_BANK(pin))
+			lev = v;
+		printf("[driver] GPLEV%u (0x%02x) = 0x%08" PRIx32 "\n", i, GPLEV0 + 4u * i, v);
+	}
+	v = (fsel >> GPFSEL_SHIFT(pin)) & GPFSEL_MASK;
+	printf("[driver] pin %u function=%s level=%d\n", pin,
+	       v == GPFSEL_OUTPUT ? "output" : v == GPFSEL_INPUT ? "input" : "alt",
+	       !!(lev & GPIO_BIT(pin)));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct gpio_opts o;
@@ -213,6 +254,14 @@ int main(int argc, char **argv)
 	}
 	if (check_map(dev) < 0)
 		goto out_close;
+	if (o.dump) {
+		r = gpio_dump(dev, o.pin);
+		if (r < 0)
+			fprintf(stderr, PROG ": register dump: %s\n", strerror(-r));
+		else
+			ret = 0;
+		goto out_close;
+	}
 
 	r = gpio_set_output(dev, o.pin);
 	if (r < 0) {

@@ -241,10 +241,14 @@ int main(int argc, char **argv)
 		r = udrv_read32(st.dev, 0, ST_CLO, &st.base);
 	if (r == 0)
 		r = program_next(&st);
-	if (r == 0)
-		r = udrv_irq_enable(st.dev);
 	if (r < 0) {
 		fprintf(stderr, PROG ": arming compare %u: %s\n", ST_CHANNEL, strerror(-r));
+		goto out_close;
+	}
+	r = udrv_irq_enable(st.dev);
+	if (r < 0) {
+		fprintf(stderr, PROG ": %s: cannot enable its interrupt: %s%s\n", udrv_name(st.dev),
+			strerror(-r), r == -ENOTSUP ? " (no interrupt: is this the system timer?)" : "");
 		goto out_close;
 	}
 	udrv_notify_ready();

@@ -1,0 +1,115 @@
+#!/bin/sh
+# test_rpi3_drivers.sh - gpio_driver and timer_driver on board rpi3 (virtual
+# Raspberry Pi 3B, uio_pdrv_genirq): pin levels read back, the pin function
+# set by read-modify-write, SIGTERM leaves the pin low, bad input refused,
+# timer rates 10/100/1000 Hz give the expected tick counts over the measured
+# interval, missed ticks accounted, no busy waiting.
+set -u
+. "$(dirname "$0")/lib.sh"
+need_vm
+
+build=$(aarch64_build) || { echo "not ok - aarch64 cross build failed"; exit 1; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+out=$tmp/out
+
+"$VMRUN" --board rpi3 --timeout 600 \
+	--put "$build/drivers/gpio_driver" --put "$build/drivers/timer_driver" \
+	--put "$SRC/tests/demo/guest/rpi3_drivers.sh:/bin/rpi3_drivers.sh" \
+	-- sh /bin/rpi3_drivers.sh > "$out" 2>&1
+rc=$?
+cat "$out"
+echo "---"
+check "vm/run exited 0 (got $rc)" [ "$rc" -eq 0 ]
+check "guest script ran to the end" has '^== end$' "$out"
+
+s=$tmp/s
+section uio "$out" "$s"
+check "uio: timer at 0x3f003000" has '^uio[0-9]+ timer 0x0*3f003000$' "$s"
+check "uio: gpiomem at 0x3f200000" has '^uio[0-9]+ gpiomem 0x0*3f200000$' "$s"
+
+section gpio-blink "$out" "$s"
+check "blink: exit 0" [ "$(rc_of "$s")" = 0 ]
+check "blink: mapped line" has '^\[driver\] mapped 0x3f200000 size=0x1000$' "$s"
+check "blink: blinking line" has '^\[driver\] LED on pin 17 blinking$' "$s"
+# Toggle N drives level N % 2, and the driver prints what GPLEV0 read back.
+check "blink: 20 levels read back, alternating 1/0" awk '
+	/^\[driver\] pin 17 level=/ {
+		n++; lvl = substr($4, 7); t = $6 + 0
+		if (t != n || lvl != t % 2) bad = 1
+	}
+	END { exit !(n == 20 && !bad) }' "$s"
+check "blink: stopped with pin low" has '^\[driver\] stopped after 20 toggles, pin 17 low$' "$s"
+
+section gpio-rmw "$out" "$s"
+check "rmw: pin 18 driver exit 0" [ "$(sed -n 's/^rc=//p' "$s" | head -n 1)" = 0 ]
+check "rmw: pin 17 still an output after pin 18 was set up" has '^\[driver\] pin 17 function=output level=0$' "$s"
+check "rmw: pin 18 an output, low" has '^\[driver\] pin 18 function=output level=0$' "$s"
+# GPFSEL1 bits 21-23 (pin 17) and 24-26 (pin 18) are both 001.
+gpfsel1=$(sed -n 's/^\[driver\] GPFSEL1 (0x04) = \(0x[0-9a-f]*\)$/\1/p' "$s" | head -n 1)
+check "rmw: GPFSEL1 (${gpfsel1:-?}) has 001 for pins 17 and 18" \
+	[ $(( (${gpfsel1:-0} >> 21) & 63 )) -eq 9 ]
+
+section gpio-sigterm "$out" "$s"
+check "sigterm: exit 0" [ "$(rc_of "$s")" = 0 ]
+check "sigterm: pin left low" has '^\[driver\] stopped after [0-9]+ toggles, pin 17 low$' "$s"
+ticks=$(sed -n 's/^cpu_ticks=\([0-9]*\).*/\1/p' "$s")
+echo "# gpio_driver at 100 ms period: ${ticks:-?} CPU ticks (10 ms) in 2 s"
+check "sigterm: blinking used < 25% CPU (${ticks:-?}/200 ticks)" [ "${ticks:-999}" -lt 50 ]
+
+section gpio-after "$out" "$s"
+check "after SIGTERM: a fresh read shows pin 17 low" has '^\[driver\] pin 17 function=output level=0$' "$s"
+
+section gpio-bad-pin "$out" "$s"
+check "bad pin: exit 2 naming the problem" sh -c "[ \"\$(sed -n 's/^rc=//p' $s)\" = 2 ] && grep -q -- '--pin: 54 is out of range (0..53)' $s"
+section gpio-bad-period "$out" "$s"
+check "bad period: exit 2 naming the problem" sh -c "[ \"\$(sed -n 's/^rc=//p' $s)\" = 2 ] && grep -q -- \"--period-ms: '10x' is not a number\" $s"
+section gpio-bad-device "$out" "$s"
+check "bad device: exit 1 naming the device" sh -c "[ \"\$(sed -n 's/^rc=//p' $s)\" = 1 ] && grep -q \"cannot open device 'name:nosuch'\" $s"
+section gpio-wrong-device "$out" "$s"
+check "timer block as GPIO: refused (GPFSEL does not read back)" sh -c "[ \"\$(sed -n 's/^rc=//p' $s)\" = 1 ] && grep -q 'does not read back as output' $s"
+
+# Timer rates. The driver measures the interval with CLOCK_MONOTONIC from
+# arming to the last tick. Every scheduled compare is either serviced (a
+# tick) or counted missed, so (ticks + missed) / interval must equal the rate
+# (2%, plus one period); delivered ticks may fall short only when the guest
+# was descheduled (TCG on a shared host), so they get a looser bound.
+for r in 10 100 1000; do
+	section timer-$r "$out" "$s"
+	check "timer $r Hz: exit 0" [ "$(rc_of "$s")" = 0 ]
+	line=$(grep '^\[timer\] stopped:' "$s")
+	echo "# timer $r Hz: $line"
+	check "timer $r Hz: $((r * 3)) ticks" has "^\\[timer\\] stopped: ticks=$((r * 3)) " "$s"
+	check "timer $r Hz: ticks+missed match the rate over the measured interval" \
+		awk -v r=$r '/^\[timer\] stopped:/ {
+			split($3, t, "="); split($4, m, "="); secs = $7 + 0
+			want = r * secs; got = t[2] + m[2]
+			printf "#   interval %.3fs, expected %.1f compares, got %d (%.2f%%)\n",
+				secs, want, got, 100 * (got - want) / want
+			ok = (got - want <= 0.02 * want + 1) && (want - got <= 0.02 * want + 1)
+		} END { exit !ok }' "$s"
+	case $r in
+	10) min=100 ;;  # 100 ms of latency would be a bug
+	100) min=90 ;;
+	*) min=50 ;;
+	esac
+	check "timer $r Hz: delivered >= $min% of the rate" \
+		awk -v r=$r -v min=$min '/^\[timer\] stopped:/ {
+			split($3, t, "="); secs = $7 + 0
+			ok = t[2] >= (min / 100) * r * secs - 1
+		} END { exit !ok }' "$s"
+	check "timer $r Hz: periodic summary line" has "^\\[timer\\] ticks=$((r * 3)) missed=[0-9]+ rate=[0-9.]+Hz$" "$s"
+done
+
+section timer-sigterm "$out" "$s"
+check "timer sigterm: exit 0 with a summary" sh -c "[ \"\$(sed -n 's/^rc=//p' $s)\" = 0 ] && grep -q '^\[timer\] stopped: ticks=' $s"
+ticks=$(sed -n 's/^cpu_ticks=\([0-9]*\).*/\1/p' "$s")
+echo "# timer_driver at 100 Hz: ${ticks:-?} CPU ticks (10 ms) in 2 s"
+check "timer at 100 Hz used < 25% CPU (${ticks:-?}/200 ticks)" [ "${ticks:-999}" -lt 50 ]
+
+section timer-bad-rate "$out" "$s"
+check "timer bad rate: exit 2 naming the problem" sh -c "[ \"\$(sed -n 's/^rc=//p' $s)\" = 2 ] && grep -q -- '--rate-hz: 0 is out of range' $s"
+section timer-no-irq "$out" "$s"
+check "timer on a device without interrupt: exit 1 naming it" sh -c "[ \"\$(sed -n 's/^rc=//p' $s)\" = 1 ] && grep -q 'cannot enable its interrupt' $s"
+
+finish
