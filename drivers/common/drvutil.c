@@ -48,6 +48,17 @@ bool drv_opt_u64(const char *prog, const char *opt, const char *s,
 	return true;
 }
 
+void drv_open_failed(const char *prog, const char *spec, int err)
+{
+	const char *hint = "";
+
+	if (err == EINVAL)
+		hint = " (a spec is /dev/uioN, uioN, name:NAME or pci:DDDD:BB:DD.F)";
+	else if (err == ENOENT)
+		hint = " (no such UIO device: is the kernel driver bound? see `udrvctl list`)";
+	fprintf(stderr, "%s: cannot open device '%s': %s%s\n", prog, spec, strerror(err), hint);
+}
+
 static void on_stop(int sig)
 {
 	(void)sig;

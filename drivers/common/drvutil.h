@@ -28,6 +28,12 @@ int drv_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 bool drv_opt_u64(const char *prog, const char *opt, const char *s,
 		 uint64_t min, uint64_t max, uint64_t *out);
 
+/*
+ * drv_open_failed - report a failed udrv_open(@spec) with errno @err, with
+ * a hint for the usual causes (malformed spec, device not there).
+ */
+void drv_open_failed(const char *prog, const char *spec, int err);
+
 /* Set once SIGTERM or SIGINT arrived (after drv_stop_signals_install()). */
 extern volatile sig_atomic_t drv_stop_requested;
 

@@ -216,7 +216,7 @@ int main(int argc, char **argv)
 
 	dev = udrv_open(o.spec);
 	if (!dev) {
-		fprintf(stderr, PROG ": cannot open device '%s': %s\n", o.spec, strerror(errno));
+		drv_open_failed(PROG, o.spec, errno);
 		return 1;
 	}
 	r = udrv_map_info(dev, EDU_BAR, &mi);

@@ -249,7 +249,7 @@ int main(int argc, char **argv)
 
 	dev = udrv_open(o.spec);
 	if (!dev) {
-		fprintf(stderr, PROG ": cannot open device '%s': %s\n", o.spec, strerror(errno));
+		drv_open_failed(PROG, o.spec, errno);
 		return 1;
 	}
 	if (check_map(dev) < 0)

@@ -211,7 +211,7 @@ int main(int argc, char **argv)
 	st.rate_hz = o.rate_hz;
 	st.dev = udrv_open(o.spec);
 	if (!st.dev) {
-		fprintf(stderr, PROG ": cannot open device '%s': %s\n", o.spec, strerror(errno));
+		drv_open_failed(PROG, o.spec, errno);
 		return 1;
 	}
 	r = udrv_map_info(st.dev, 0, &mi);

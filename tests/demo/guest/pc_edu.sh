@@ -1,0 +1,28 @@
+#!/bin/sh
+# Runs inside board pc (busybox sh, edu bound to uio_pci_generic). Sections
+# between "== NAME" markers, exit status as "rc=N"; the host asserts.
+
+echo "== factorial-irq"
+edu_driver --factorial 0 --factorial 1 --factorial 5 --factorial 10 \
+	--factorial 12 --factorial 13 --factorial 20; echo "rc=$?"
+echo "== factorial-poll"
+edu_driver --poll --factorial 10 --factorial 12; echo "rc=$?"
+for n in 1 10 100; do
+	echo "== raise-$n"
+	edu_driver --raise $n; echo "rc=$?"
+done
+echo "== pci-spec"
+edu_driver --device pci:0000:00:03.0 --factorial 6 --raise 10; echo "rc=$?"
+echo "== serve-sigterm"
+edu_driver --serve &
+pid=$!
+sleep 1
+kill -TERM $pid
+wait $pid; echo "rc=$?"
+echo "== bad-factorial"
+edu_driver --factorial x; echo "rc=$?"
+echo "== bad-device"
+edu_driver --device name:nosuch; echo "rc=$?"
+echo "== bad-spec"
+edu_driver --device bogus; echo "rc=$?"
+echo "== end"
