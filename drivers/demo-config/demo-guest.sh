@@ -1,0 +1,41 @@
+#!/bin/sh
+# The guest side of `make demo` (vm/demo.sh), run on board rpi3 as
+# /bin/udrv-demo: the brief's transcript, live. The commands are echoed
+# with "$ " as a person would type them; driver_supervisor runs in the
+# background and writes its own and its drivers' lines to the console.
+# DEMO_BLINK_S: seconds of blinking before and after the crash.
+blink=${DEMO_BLINK_S:-3}
+export UDRV_CONTROL=/run/udrv/supervisor.sock
+
+# The guest's busybox may lack the pgrep applet: find by process name.
+if ! command -v pgrep >/dev/null 2>&1; then
+	pgrep() {
+		for _c in /proc/[0-9]*/comm; do
+			read -r _n < "$_c" 2>/dev/null && [ "$_n" = "$1" ] && { _p=${_c#/proc/}; echo "${_p%/comm}"; }
+		done
+	}
+fi
+mkdir -p /run/udrv
+
+echo '$ driver_supervisor --config /etc/udrv.d &'
+driver_supervisor --config /etc/udrv.d &
+sup=$!
+sleep "$blink"
+
+echo '$ udrvctl status'
+udrvctl status
+sleep 1
+
+echo '$ kill -SEGV $(pgrep gpio_driver)'
+kill -SEGV "$(pgrep gpio_driver)"
+sleep "$blink"
+
+echo '$ udrvctl status'
+udrvctl status
+
+echo '$ kill -TERM $(pgrep driver_supervisor)'
+kill -TERM "$sup"
+wait "$sup"
+rc=$?
+echo "[demo] driver_supervisor exited with status $rc"
+exit "$rc"
