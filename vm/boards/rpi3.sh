@@ -28,25 +28,42 @@ RPI3_MOD_SRC=drivers/uio/uio_pdrv_genirq.c
 # are root, do the same here once (the `dpkg --add-architecture` of the
 # recipe). Not root: fail naming the fix.
 rpi3_ensure_arm64() {
-	if ! dpkg --print-foreign-architectures 2>/dev/null | grep -qx arm64; then
-		[ "$(id -u)" = 0 ] ||
-			{ vm_say "arm64 packages not enabled (run: scripts/deps.sh rpi3)"; return 1; }
-		vm_say "enabling arm64 packages: dpkg --add-architecture arm64 && apt-get update"
-		dpkg --add-architecture arm64 >&2 || return 1
-		apt-get update -q >&2 || return 1
-	elif ! apt-cache show "$RPI3_KERNEL_META" >/dev/null 2>&1; then
-		[ "$(id -u)" = 0 ] ||
-			{ vm_say "no arm64 package lists (run: apt-get update)"; return 1; }
-		vm_say "arm64 enabled but its package lists are missing: apt-get update"
-		apt-get update -q >&2 || return 1
-	fi
+	dpkg --print-foreign-architectures 2>/dev/null | grep -qx arm64 && return 0
+	[ "$(id -u)" = 0 ] ||
+		{ vm_say "arm64 packages not enabled (run: scripts/deps.sh rpi3)"; return 1; }
+	vm_say "enabling arm64 packages: dpkg --add-architecture arm64 && apt-get update"
+	dpkg --add-architecture arm64 >&2 && apt-get update -q >&2
+}
+
+# apt-cache takes ~1.5 s per call on hosts whose apt keeps no pkgcache.bin
+# (Docker images' docker-clean): remember the answer for as long as the
+# package lists and the dpkg architectures stay the same.
+rpi3_lists_key() {
+	{ cat /var/lib/dpkg/arch 2>/dev/null
+	  stat -c '%n %s %Y' /var/lib/apt/lists/*Packages* 2>/dev/null
+	} | cksum | tr -d ' '
 }
 
 board_abi() {
-	local pkg
+	local pkg key memo=${VM_CACHE_BOARD:-}/.abi
 	rpi3_ensure_arm64 || return 1
-	pkg=$(vm_resolve_dep "$RPI3_KERNEL_META" '^linux-image-[0-9]') || return 1
-	printf '%s\n' "${pkg#linux-image-}"
+	key=$(rpi3_lists_key)
+	if [ -n "${VM_CACHE_BOARD:-}" ] && [ -r "$memo" ]; then
+		pkg=$(sed -n "s/^$key //p" "$memo")
+		[ -z "$pkg" ] || { printf '%s\n' "$pkg"; return 0; }
+	fi
+	if ! pkg=$(vm_resolve_dep "$RPI3_KERNEL_META" '^linux-image-[0-9]'); then
+		# arm64 enabled, but no arm64 lists yet (added without an update).
+		[ "$(id -u)" = 0 ] || { vm_say "cannot resolve $RPI3_KERNEL_META (run: apt-get update)"; return 1; }
+		apt-get update -q >&2 || return 1
+		key=$(rpi3_lists_key)
+		pkg=$(vm_resolve_dep "$RPI3_KERNEL_META" '^linux-image-[0-9]') || return 1
+	fi
+	pkg=${pkg#linux-image-}
+	if [ -n "${VM_CACHE_BOARD:-}" ] && [ -d "$VM_CACHE_BOARD" ]; then
+		printf '%s %s\n' "$key" "$pkg" >"$memo.$$" && mv -f "$memo.$$" "$memo" || true
+	fi
+	printf '%s\n' "$pkg"
 }
 
 # rpi3_build_module ABI WORK OUT: build uio_pdrv_genirq.ko for kernel ABI
@@ -162,7 +179,7 @@ board_qemu() {
 	# serial0, which -nographic puts on the console vm/run captures.
 	printf '%s\n' qemu-system-aarch64 -M raspi3b -m 1G \
 		-kernel "$boot/Image" -dtb "$boot/rpi3b-uio.dtb" -initrd "$boot/initrd" \
-		-append "console=ttyAMA0 quiet panic=-1"
+		-append "console=ttyAMA0 quiet panic=-1 maxcpus=1"
 }
 
 board_guest_setup() {
