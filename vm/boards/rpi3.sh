@@ -179,7 +179,7 @@ board_qemu() {
 	# serial0, which -nographic puts on the console vm/run captures.
 	printf '%s\n' qemu-system-aarch64 -M raspi3b -m 1G \
 		-kernel "$boot/Image" -dtb "$boot/rpi3b-uio.dtb" -initrd "$boot/initrd" \
-		-append "console=ttyAMA0 quiet panic=-1 maxcpus=1"
+		-append "console=ttyAMA0 quiet panic=-1"
 }
 
 board_guest_setup() {
