@@ -35,35 +35,18 @@ rpi3_ensure_arm64() {
 	dpkg --add-architecture arm64 >&2 && apt-get update -q >&2
 }
 
-# apt-cache takes ~1.5 s per call on hosts whose apt keeps no pkgcache.bin
-# (Docker images' docker-clean): remember the answer for as long as the
-# package lists and the dpkg architectures stay the same.
-rpi3_lists_key() {
-	{ cat /var/lib/dpkg/arch 2>/dev/null
-	  stat -c '%n %s %Y' /var/lib/apt/lists/*Packages* 2>/dev/null
-	} | cksum | tr -d ' '
-}
-
 board_abi() {
-	local pkg key memo=${VM_CACHE_BOARD:-}/.abi
+	local pkg
 	rpi3_ensure_arm64 || return 1
-	key=$(rpi3_lists_key)
-	if [ -n "${VM_CACHE_BOARD:-}" ] && [ -r "$memo" ]; then
-		pkg=$(sed -n "s/^$key //p" "$memo")
-		[ -z "$pkg" ] || { printf '%s\n' "$pkg"; return 0; }
-	fi
 	if ! pkg=$(vm_resolve_dep "$RPI3_KERNEL_META" '^linux-image-[0-9]'); then
-		# arm64 enabled, but no arm64 lists yet (added without an update).
-		[ "$(id -u)" = 0 ] || { vm_say "cannot resolve $RPI3_KERNEL_META (run: apt-get update)"; return 1; }
+		# arm64 enabled, but its lists never fetched (added without an update).
+		[ "$(id -u)" = 0 ] ||
+			{ vm_say "cannot resolve $RPI3_KERNEL_META (run: apt-get update)"; return 1; }
+		vm_say "no arm64 package lists yet: apt-get update"
 		apt-get update -q >&2 || return 1
-		key=$(rpi3_lists_key)
 		pkg=$(vm_resolve_dep "$RPI3_KERNEL_META" '^linux-image-[0-9]') || return 1
 	fi
-	pkg=${pkg#linux-image-}
-	if [ -n "${VM_CACHE_BOARD:-}" ] && [ -d "$VM_CACHE_BOARD" ]; then
-		printf '%s %s\n' "$key" "$pkg" >"$memo.$$" && mv -f "$memo.$$" "$memo" || true
-	fi
-	printf '%s\n' "$pkg"
+	printf '%s\n' "${pkg#linux-image-}"
 }
 
 # rpi3_build_module ABI WORK OUT: build uio_pdrv_genirq.ko for kernel ABI
