@@ -28,24 +28,24 @@ RPI3_MOD_SRC=drivers/uio/uio_pdrv_genirq.c
 # are root, do the same here once (the `dpkg --add-architecture` of the
 # recipe). Not root: fail naming the fix.
 rpi3_ensure_arm64() {
-	if ! dpkg --print-foreign-architectures 2>/dev/null | grep -qx arm64; then
-		[ "$(id -u)" = 0 ] ||
-			{ vm_say "arm64 packages not enabled (run: scripts/deps.sh rpi3)"; return 1; }
-		vm_say "enabling arm64 packages: dpkg --add-architecture arm64 && apt-get update"
-		dpkg --add-architecture arm64 >&2 || return 1
-		apt-get update -q >&2 || return 1
-	elif ! apt-cache show "$RPI3_KERNEL_META" >/dev/null 2>&1; then
-		[ "$(id -u)" = 0 ] ||
-			{ vm_say "no arm64 package lists (run: apt-get update)"; return 1; }
-		vm_say "arm64 enabled but its package lists are missing: apt-get update"
-		apt-get update -q >&2 || return 1
-	fi
+	dpkg --print-foreign-architectures 2>/dev/null | grep -qx arm64 && return 0
+	[ "$(id -u)" = 0 ] ||
+		{ vm_say "arm64 packages not enabled (run: scripts/deps.sh rpi3)"; return 1; }
+	vm_say "enabling arm64 packages: dpkg --add-architecture arm64 && apt-get update"
+	dpkg --add-architecture arm64 >&2 && apt-get update -q >&2
 }
 
 board_abi() {
 	local pkg
 	rpi3_ensure_arm64 || return 1
-	pkg=$(vm_resolve_dep "$RPI3_KERNEL_META" '^linux-image-[0-9]') || return 1
+	if ! pkg=$(vm_resolve_dep "$RPI3_KERNEL_META" '^linux-image-[0-9]'); then
+		# arm64 enabled, but its lists never fetched (added without an update).
+		[ "$(id -u)" = 0 ] ||
+			{ vm_say "cannot resolve $RPI3_KERNEL_META (run: apt-get update)"; return 1; }
+		vm_say "no arm64 package lists yet: apt-get update"
+		apt-get update -q >&2 || return 1
+		pkg=$(vm_resolve_dep "$RPI3_KERNEL_META" '^linux-image-[0-9]') || return 1
+	fi
 	printf '%s\n' "${pkg#linux-image-}"
 }
 
