@@ -5,12 +5,13 @@
 #   make install PREFIX=/usr/local DESTDIR=
 BUILD     ?= build
 BUILD_A64 ?= build-aarch64
+BUILD_ASAN ?= build-asan
 PREFIX    ?= /usr/local
 DESTDIR   ?=
 MESON_ARGS ?=
 NINJA_JOBS ?= 2
 
-.PHONY: all deps build cross test test-unit demo install clean
+.PHONY: all deps build cross asan test test-unit demo install clean
 
 all: build
 
@@ -42,9 +43,18 @@ test: deps
 	meson test -C $(BUILD) --print-errorlogs --num-processes 2 || rc=$$?; \
 	cp $(BUILD)/meson-logs/testlog.json $(BUILD)/meson-logs/testlog-main.json; \
 	meson test -C $(BUILD) --setup valgrind --suite unit --print-errorlogs || rc=$$?; \
+	$(MAKE) --no-print-directory asan || rc=$$?; \
 	python3 scripts/test-summary.py $(BUILD)/meson-logs/testlog-main.json \
-		$(BUILD)/meson-logs/testlog-valgrind.json; \
+		$(BUILD)/meson-logs/testlog-valgrind.json $(BUILD_ASAN)/meson-logs/testlog.json; \
 	exit $$rc
+
+# Unit tests built with AddressSanitizer + UndefinedBehaviorSanitizer.
+$(BUILD_ASAN)/build.ninja:
+	meson setup $(BUILD_ASAN) -Db_sanitize=address,undefined -Db_lundef=false -Dguest_tests=false
+
+asan: $(BUILD_ASAN)/build.ninja
+	ninja -C $(BUILD_ASAN) -j$(NINJA_JOBS)
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 meson test -C $(BUILD_ASAN) --suite unit --print-errorlogs
 
 test-unit: build
 	meson test -C $(BUILD) --suite unit --print-errorlogs
