@@ -418,6 +418,11 @@ static int vfio_irq_enable(udrv_dev *dev)
 		if (r)
 			return r;
 		p->irq_on = true;
+		/* An MSI is a memory write by the device: without Bus Master
+		 * Enable it is dropped (PCI Local Bus Spec 3.0, 6.8). Safe with
+		 * no DMA mapped: the IOMMU still blocks every other address. */
+		if (p->irq_index != VFIO_PCI_INTX_IRQ_INDEX)
+			return set_bus_master(dev, true);
 		return 0;
 	}
 	/* MSI/MSI-X are edge-like: nothing to re-arm. INTx is masked by VFIO

@@ -1,47 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * vfio_check.h - the few helpers the VFIO guest tests share: one output
- * line per check ("ok N - what" / "not ok N - what: why"), a failure count
- * that becomes the exit status, and locating the edu device in sysfs.
- * Guest binaries are static, so there is no cmocka here.
+ * vfio_check.h - what the VFIO guest tests share beyond gtest.h (the TAP
+ * harness): locating the edu device in sysfs by its IDs.
  */
 #ifndef VFIO_CHECK_H
 #define VFIO_CHECK_H
 
 #include <dirent.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
-static unsigned vc_run, vc_failed;
-
-/* Record one check; prints the line and returns @ok so callers can bail out. */
-static inline bool __attribute__((format(printf, 2, 3)))
-vc_check(bool ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	vc_run++;
-	if (!ok)
-		vc_failed++;
-	printf("%s %u - ", ok ? "ok" : "not ok", vc_run);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-	return ok;
-}
-
-#define CHECK(cond, ...) vc_check((cond), __VA_ARGS__)
-
-/* Final line and exit status: 0 all passed, 1 otherwise. */
-static inline int vc_done(const char *name)
-{
-	printf("# %s: %u passed, %u failed\n", name, vc_run - vc_failed, vc_failed);
-	return vc_failed ? 1 : 0;
-}
+#include "gtest.h"
 
 /* Read a small sysfs attribute as a number; -1 on error. */
 static inline long vc_read_hex(const char *path)
