@@ -6,7 +6,7 @@
  *   vm/run --board pc --bind vfio --put build/tests/guest/vfio_edu -- /bin/vfio_edu [PART...]
  *   vm/run --board pc --bind uio  --put build/tests/guest/vfio_edu -- /bin/vfio_edu uio
  *
- * PART is one of open, dma, msi, fault, busy, memlock, close (default: all
+ * PART is one of open, dma, msi, fault, busy, memlock, close, crash (default: all
  * of them, in that order) or uio (the device bound to uio_pci_generic: the
  * DMA calls must answer -ENOTSUP). One line per check; exit status 0 when
  * every check passed, 1 otherwise, 77 when no edu device is present.
@@ -522,6 +522,87 @@ static void part_close(void)
 	}
 }
 
+/* ---- crash: a driver killed mid-DMA, then a new one starts clean ------- */
+
+static void part_crash(void)
+{
+	struct udrv_dma buf = { 0 };
+	int pfd[2], status = -1, busy, r;
+	uint16_t cmd = 0xffff;
+	char c = 0;
+	double t0;
+	udrv_dev *dev;
+	pid_t pid;
+
+	if (pipe(pfd) < 0)
+		return;
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		/* The doomed driver: device -> host transfer into its buffer, then dies. */
+		struct udrv_dma b = { 0 };
+		udrv_dev *d = udrv_open(spec);
+
+		close(pfd[0]);
+		if (!d || udrv_dma_set_width(d, EDU_DMA_ADDR_BITS) || udrv_dma_alloc(d, 4096, &b) ||
+		    edu_dma_start(d, b.iova, 0, EDU_DMA_MAX_LEN, true, false))
+			_exit(1);
+		if (write(pfd[1], "x", 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	close(pfd[1]);
+	r = pid > 0 ? (int)read(pfd[0], &c, 1) : -1;
+	close(pfd[0]);
+	/* The edu transfer takes 100 ms: it is still in flight when the kill lands. */
+	if (pid > 0)
+		kill(pid, SIGKILL);
+	if (pid > 0)
+		waitpid(pid, &status, 0);
+	if (!CHECK(r == 1 && WIFSIGNALED(status), "driver killed with a DMA in flight"))
+		return;
+
+	t0 = now_us();
+	dev = open_edu();
+	if (!dev)
+		return;
+	printf("# bench: reopen after the crash: %.1f ms\n", (now_us() - t0) / 1000);
+	r = read_command(dev, &cmd);
+	CHECK(r == 0 && !(cmd & PCI_COMMAND_MASTER),
+	      "new instance starts with bus mastering off (command 0x%04x)", cmd);
+	busy = edu_dma_busy(dev);
+	printf("# engine %s at reopen\n", busy == 1 ? "still busy" : "idle");
+	/* edu has no reset (VFIO_DEVICE_RESET: EINVAL): let its engine finish
+	 * into nowhere before mapping anything at the IOVAs the old one used. */
+	r = edu_dma_wait_poll(dev, 2000);
+	CHECK(r == 0, "the orphaned transfer drains (engine idle)");
+	r = udrv_dma_set_width(dev, EDU_DMA_ADDR_BITS);
+	if (r == 0)
+		r = udrv_dma_alloc(dev, 4096, &buf);
+	CHECK(r == 0, "DMA memory mapped again (iova %#llx)", (unsigned long long)buf.iova);
+	if (r == 0) {
+		uint8_t *p = buf.va, ref[4096];
+		bool ok = true;
+
+		r = udrv_irq_enable(dev);
+		for (uint32_t n = 1; r == 0 && ok && n <= EDU_DMA_MAX_LEN; n = n * 8 + 7) {
+			uint32_t len = n > EDU_DMA_MAX_LEN ? EDU_DMA_MAX_LEN : n;
+
+			fill(p, buf.size, len);
+			memcpy(ref, p, buf.size);
+			r = edu_dma_copy(dev, &buf, 0, 0, len, false, 2000);
+			memset(p, 0, buf.size);
+			if (r == 0)
+				r = edu_dma_copy(dev, &buf, 0, 0, len, true, 2000);
+			ok = r == 0 && memcmp(p, ref, len) == 0;
+		}
+		CHECK(r == 0 && ok, "round trips work in the restarted driver");
+	}
+	udrv_dma_free(dev, &buf);
+	udrv_close(dev);
+}
+
 /* ---- uio: the same device over uio_pci_generic has no DMA -------------- */
 
 static void part_uio(void)
@@ -548,7 +629,8 @@ static const struct {
 	{ "open", part_open, true },       { "dma", part_dma, true },
 	{ "msi", part_msi, true },         { "fault", part_fault, true },
 	{ "busy", part_busy, true },       { "memlock", part_memlock, true },
-	{ "close", part_close, true },     { "uio", part_uio, false },
+	{ "close", part_close, true },     { "crash", part_crash, true },
+	{ "uio", part_uio, false },
 };
 
 int main(int argc, char **argv)
@@ -572,7 +654,7 @@ int main(int argc, char **argv)
 			if (strcmp(argv[a], parts[i].name) == 0)
 				break;
 		if (i == sizeof(parts) / sizeof(parts[0])) {
-			fprintf(stderr, "vfio_edu: unknown part '%s' (open dma msi fault busy memlock close uio)\n",
+			fprintf(stderr, "vfio_edu: unknown part '%s' (open dma msi fault busy memlock close crash uio)\n",
 				argv[a]);
 			return 2;
 		}
