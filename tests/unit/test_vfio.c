@@ -59,7 +59,8 @@ static void make_sparse(struct sparse_info *s, uint64_t size, unsigned n,
 	s->cap.header.version = 1;
 	s->cap.header.next = 0;
 	s->cap.nr_areas = n;
-	memcpy(s->areas, areas, n * sizeof(*areas));
+	if (n)
+		memcpy(s->areas, areas, n * sizeof(*areas));
 }
 
 static void test_mappable_plain(void **state)
