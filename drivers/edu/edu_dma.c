@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* edu_dma.c - edu's DMA engine; see edu_dma.h for the device's quirks. */
 #include <errno.h>
+#include <string.h>
 #include <time.h>
 
 #include "edu_dma.h"
@@ -92,4 +93,16 @@ int edu_dma_copy(udrv_dev *dev, const struct udrv_dma *buf, size_t buf_off,
 	if (r)
 		return r;
 	return edu_dma_wait_irq(dev, timeout_ms);
+}
+
+int edu_dma_roundtrip(udrv_dev *dev, const struct udrv_dma *out, const struct udrv_dma *in,
+		      uint32_t off, uint32_t len, int timeout_ms)
+{
+	int r = edu_dma_copy(dev, out, 0, off, len, false, timeout_ms);
+
+	if (r == 0)
+		r = edu_dma_copy(dev, in, 0, off, len, true, timeout_ms);
+	if (r == 0 && memcmp(out->va, in->va, len) != 0)
+		r = -EIO;
+	return r;
 }

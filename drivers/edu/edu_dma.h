@@ -72,4 +72,13 @@ int edu_dma_wait_poll(udrv_dev *dev, int timeout_ms);
 int edu_dma_copy(udrv_dev *dev, const struct udrv_dma *buf, size_t buf_off,
 		 uint32_t off, uint32_t len, bool to_ram, int timeout_ms);
 
+/*
+ * edu_dma_roundtrip - @len bytes from @out (offset 0) to the device buffer
+ * at @off, then back into @in (offset 0), each waited for by interrupt.
+ * 0 when @in now holds exactly what @out held, -EIO when the data differs,
+ * or an error of edu_dma_copy.
+ */
+int edu_dma_roundtrip(udrv_dev *dev, const struct udrv_dma *out, const struct udrv_dma *in,
+		      uint32_t off, uint32_t len, int timeout_ms);
+
 #endif /* UDRV_EDU_DMA_H */
