@@ -47,7 +47,9 @@ static inline bool vc_find_edu(char *out, size_t outlen)
 		snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/device", de->d_name);
 		if (vc_read_hex(p) != 0x11e8)
 			continue;
-		snprintf(out, outlen, "%s", de->d_name);
+		if (strlen(de->d_name) >= outlen)
+			continue; /* not a PCI address ("DDDD:BB:DD.F" is 12 characters) */
+		memcpy(out, de->d_name, strlen(de->d_name) + 1);
 		found = true;
 	}
 	closedir(d);
