@@ -79,10 +79,22 @@ for a in $archs; do
 		echo "scripts/deps.sh: adding dpkg architecture $a"
 		as_root dpkg --add-architecture "$a"
 		need_update=1
-	elif ! apt-cache show "busybox-static:$a" >/dev/null 2>&1; then
-		# Architecture added but its package lists never fetched.
-		need_update=1
 	fi
+done
+
+# vm/run resolves and downloads kernels from the package lists, so the boards
+# need lists for their architectures even when every package is installed
+# (container images ship with none).
+have_lists() {
+	ls /var/lib/apt/lists/ 2>/dev/null | grep -q "_binary-$1_Packages"
+}
+for g in $groups; do
+	case $g in
+	pc) need_arch=$(dpkg --print-architecture) ;;
+	rpi3) need_arch=arm64 ;;
+	*) continue ;;
+	esac
+	have_lists "$need_arch" || need_update=1
 done
 
 missing=
