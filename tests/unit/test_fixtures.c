@@ -22,32 +22,18 @@
 #include "tree.h"
 #include "udrv_internal.h"
 
-struct env {
-	char *sys, *dev;
-};
-
 static int setup_pc(void **state)
 {
-	struct env *e = calloc(1, sizeof(*e));
+	struct env *e = env_new(tree_copy(FIXTURES "/sysfs-pc"));
 
-	e->sys = tree_copy(FIXTURES "/sysfs-pc");
-	e->dev = tree_new();
 	tree_blank(e->dev, "uio0", 0x100000);
-	setenv("UDRV_SYSFS_ROOT", e->sys, 1);
-	setenv("UDRV_DEV_ROOT", e->dev, 1);
 	*state = e;
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	struct env *e = *state;
-
-	tree_free(e->sys);
-	tree_free(e->dev);
-	free(e);
-	unsetenv("UDRV_SYSFS_ROOT");
-	unsetenv("UDRV_DEV_ROOT");
+	env_free(*state);
 	return 0;
 }
 

@@ -23,10 +23,6 @@
 #include "tree.h"
 #include "udrv_internal.h"
 
-struct env {
-	char *sys, *dev;
-};
-
 /* uio0: "gpiomem", map0 0x3f200000/0x1000, map1 at an unaligned address. */
 static void add_uio0(const char *sys)
 {
@@ -46,27 +42,17 @@ static void add_uio0(const char *sys)
 
 static int setup(void **state)
 {
-	struct env *e = calloc(1, sizeof(*e));
+	struct env *e = env_new(NULL);
 
-	e->sys = tree_new();
-	e->dev = tree_new();
 	add_uio0(e->sys);
 	tree_blank(e->dev, "uio0", 2 * (size_t)sysconf(_SC_PAGESIZE));
-	setenv("UDRV_SYSFS_ROOT", e->sys, 1);
-	setenv("UDRV_DEV_ROOT", e->dev, 1);
 	*state = e;
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	struct env *e = *state;
-
-	tree_free(e->sys);
-	tree_free(e->dev);
-	free(e);
-	unsetenv("UDRV_SYSFS_ROOT");
-	unsetenv("UDRV_DEV_ROOT");
+	env_free(*state);
 	return 0;
 }
 

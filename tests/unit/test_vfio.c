@@ -121,10 +121,6 @@ static void test_find_cap_malformed(void **state)
 
 /* ---- open error paths against trees ------------------------------------- */
 
-struct env {
-	char *sys, *dev;
-};
-
 #define EDU "devices/pci0000:00/0000:00:03.0"
 #define ADDR "0000:00:03.0"
 
@@ -153,25 +149,13 @@ static void add_pci(const char *sys, const char *driver, const char *group)
 
 static int setup(void **state)
 {
-	struct env *e = calloc(1, sizeof(*e));
-
-	e->sys = tree_new();
-	e->dev = tree_new();
-	setenv("UDRV_SYSFS_ROOT", e->sys, 1);
-	setenv("UDRV_DEV_ROOT", e->dev, 1);
-	*state = e;
+	*state = env_new(NULL);
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	struct env *e = *state;
-
-	tree_free(e->sys);
-	tree_free(e->dev);
-	free(e);
-	unsetenv("UDRV_SYSFS_ROOT");
-	unsetenv("UDRV_DEV_ROOT");
+	env_free(*state);
 	return 0;
 }
 

@@ -101,3 +101,25 @@ void tree_free(char *root)
 		run("rm -rf '%s'%s", root, "");
 	free(root);
 }
+
+struct env *env_new(char *sys)
+{
+	struct env *e = calloc(1, sizeof(*e));
+
+	if (!e)
+		abort();
+	e->sys = sys ? sys : tree_new();
+	e->dev = tree_new();
+	setenv("UDRV_SYSFS_ROOT", e->sys, 1);
+	setenv("UDRV_DEV_ROOT", e->dev, 1);
+	return e;
+}
+
+void env_free(struct env *e)
+{
+	tree_free(e->sys);
+	tree_free(e->dev);
+	free(e);
+	unsetenv("UDRV_SYSFS_ROOT");
+	unsetenv("UDRV_DEV_ROOT");
+}

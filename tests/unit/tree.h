@@ -16,4 +16,13 @@ void tree_link(const char *root, const char *rel, const char *target);
 char *tree_copy(const char *src);
 void tree_free(char *root); /* rm -rf and free */
 
+
+/* A sysfs root and a /dev root, exported as $UDRV_SYSFS_ROOT/$UDRV_DEV_ROOT. */
+struct env {
+	char *sys, *dev;
+};
+/* @sys: a tree from tree_new()/tree_copy() (owned from now on), or NULL for a new one. */
+struct env *env_new(char *sys);
+void env_free(struct env *e); /* removes both trees, unsets the variables */
+
 #endif
