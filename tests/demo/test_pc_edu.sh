@@ -46,7 +46,7 @@ for n in 1 10 100; do
 done
 
 section pci-spec "$out" "$s"
-check "pci:0000:00:03.0 spec: exit 0" [ "$(rc_of "$s")" = 0 ]
+check "pci:DDDD:BB:DD.F spec ($(sed -n 's/^edu at //p' "$s")): exit 0" [ "$(rc_of "$s")" = 0 ]
 check "pci spec: 6! and 10 interrupts" sh -c "grep -q '^\[edu\] 6! = 720 (interrupt)$' $s && grep -q '^\[edu\] raised 10 interrupts, serviced 10, missed 0$' $s"
 
 section serve-sigterm "$out" "$s"
