@@ -161,6 +161,30 @@ static int gpio_drive(udrv_dev *dev, unsigned pin, int level, uint32_t *lev)
 	return (!!(*lev & GPIO_BIT(pin)) == !!level) ? 0 : -EIO;
 }
 
+/*
+ * Sleep until @deadline; when the manager asked for a watchdog shorter than
+ * twice the remaining time, wake every half watchdog period to send
+ * WATCHDOG=1, so a long blink period is not mistaken for a hang.
+ */
+static int sleep_pinging(const struct timespec *deadline, uint64_t wd_usec)
+{
+	struct timespec step;
+	int r;
+
+	for (;;) {
+		if (!wd_usec)
+			return drv_sleep_until(deadline);
+		drv_now(&step);
+		drv_ts_add_ns(&step, wd_usec * 500); /* half the period, in ns */
+		if (drv_ts_diff_s(deadline, &step) <= 0)
+			return drv_sleep_until(deadline);
+		r = drv_sleep_until(&step);
+		if (r < 0)
+			return r;
+		udrv_notify_watchdog();
+	}
+}
+
 /* Check map 0 covers the registers we use and print it, as the brief shows. */
 static int check_map(udrv_dev *dev)
 {
@@ -234,6 +258,7 @@ int main(int argc, char **argv)
 	udrv_dev *dev;
 	uint64_t toggles = 0;
 	uint32_t lev = 0;
+	uint64_t wd_usec = udrv_watchdog_usec();
 	int level = 0, r, ret = 1;
 
 	if (parse_args(argc, argv, &o) < 0)
@@ -286,7 +311,7 @@ int main(int argc, char **argv)
 	next = t0;
 	for (;;) {
 		drv_ts_add_ns(&next, o.period_ms * 1000000u);
-		r = drv_sleep_until(&next);
+		r = sleep_pinging(&next, wd_usec);
 		if (r == -EINTR)
 			break;
 		if (r < 0) {

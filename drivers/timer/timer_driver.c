@@ -148,31 +148,32 @@ static int program_next(struct timer_state *st)
 	if (r < 0)
 		return r;
 	for (;;) {
+		/* The first compare far enough ahead of CLO; the ones we skip
+		 * over would never match in time: count them missed. */
 		st->k++;
 		st->compare = schedule_at(st, st->k);
-		if (us_after(st->compare, clo) >= (int32_t)MIN_LEAD_US)
-			break;
-		st->missed++;
-	}
-	r = udrv_write32(st->dev, 0, ST_C(ST_CHANNEL), st->compare);
-	if (r < 0)
-		return r;
-
-	/* Did CLO pass the compare while we wrote it (guest descheduled)? If
-	 * the match flag is set, it fired and all is well; else skip again. */
-	r = udrv_read32(st->dev, 0, ST_CLO, &clo);
-	if (r < 0)
-		return r;
-	if (us_after(st->compare, clo) <= 0) {
+		if (us_after(st->compare, clo) < (int32_t)MIN_LEAD_US) {
+			st->missed++;
+			continue;
+		}
+		r = udrv_write32(st->dev, 0, ST_C(ST_CHANNEL), st->compare);
+		if (r < 0)
+			return r;
+		/* Did CLO pass the compare while we wrote it (the guest was
+		 * descheduled)? If M1 is set it matched and all is well; if
+		 * not, it never will: skip again from the new CLO. */
+		r = udrv_read32(st->dev, 0, ST_CLO, &clo);
+		if (r < 0)
+			return r;
+		if (us_after(st->compare, clo) > 0)
+			return 0;
 		r = udrv_read32(st->dev, 0, ST_CS, &cs);
 		if (r < 0)
 			return r;
-		if (!(cs & ST_CS_M(ST_CHANNEL))) {
-			st->missed++;
-			return program_next(st);
-		}
+		if (cs & ST_CS_M(ST_CHANNEL))
+			return 0;
+		st->missed++;
 	}
-	return 0;
 }
 
 static void print_summary(const char *what, const struct timer_state *st,
