@@ -51,6 +51,13 @@ mkdir -p "$build"
 ) 9>"$build.lock"
 for b in supervisor/driver_supervisor tools/udrvctl drivers/gpio_driver drivers/timer_driver; do
 	[ -x "$build/$b" ] || { echo "demo.sh: $build/$b was not built" >&2; exit 1; }
+	# The guest's initramfs has no libc.so: a dynamic binary would fail
+	# there with a puzzling "not found".
+	if command -v aarch64-linux-gnu-readelf >/dev/null &&
+		aarch64-linux-gnu-readelf -l "$build/$b" | grep -q 'Requesting program interpreter'; then
+		echo "demo.sh: $build/$b is dynamically linked; the guest needs static binaries (link it with -static in cross builds)" >&2
+		exit 1
+	fi
 done
 
 echo "== booting the virtual Raspberry Pi 3 (qemu raspi3b, ~20 s)" >&2
