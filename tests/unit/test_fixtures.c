@@ -115,12 +115,57 @@ static void pc_open_by_pci_address(void **state)
 	assert_int_equal(errno, ENODEV);
 }
 
+static int setup_rpi3(void **state)
+{
+	struct env *e = env_new(tree_copy(FIXTURES "/sysfs-rpi3"));
+
+	tree_blank(e->dev, "uio0", 0x1000);
+	tree_blank(e->dev, "uio1", 0x1000);
+	*state = e;
+	return 0;
+}
+
+static int collect_names(const struct udrv_uio_info *info, void *arg)
+{
+	strcat(arg, info->name);
+	strcat(arg, info->nmaps == 1 ? "/1map;" : "/?maps;");
+	return 0;
+}
+
+/* Board rpi3: uio_pdrv_genirq with generic-uio device-tree nodes. */
+static void rpi3_timer_and_gpiomem(void **state)
+{
+	struct udrv_map_info mi;
+	char names[128] = "";
+	udrv_dev *dev;
+
+	(void)state;
+	assert_int_equal(udrv_uio_scan(collect_names, names), 2);
+	assert_string_equal(names, "timer/1map;gpiomem/1map;");
+	/* The brief's device, found by name, not by number. */
+	dev = udrv_open("name:gpiomem");
+	assert_non_null(dev);
+	assert_int_equal(udrv_map_info(dev, 0, &mi), 0);
+	assert_true(mi.addr == 0x3f200000 && mi.size == 0x1000 && mi.offset == 0);
+	assert_string_equal(mi.name, "gpiomem@7e200000");
+	/* Not a PCI device: no config space, re-arm is write(1) on the node. */
+	assert_int_equal(udrv_pci_cfg_read(dev, 0, mi.name, 4), -ENOTSUP);
+	assert_int_equal(udrv_irq_enable(dev), 0);
+	udrv_close(dev);
+	dev = udrv_open("name:timer");
+	assert_non_null(dev);
+	assert_int_equal(udrv_map_info(dev, 0, &mi), 0);
+	assert_true(mi.addr == 0x3f003000 && mi.size == 0x1000);
+	udrv_close(dev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(pc_edu_on_uio_pci_generic, setup_pc, teardown),
 		cmocka_unit_test_setup_teardown(pc_irq_enable_clears_intx_disable_only, setup_pc, teardown),
 		cmocka_unit_test_setup_teardown(pc_open_by_pci_address, setup_pc, teardown),
+		cmocka_unit_test_setup_teardown(rpi3_timer_and_gpiomem, setup_rpi3, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
