@@ -193,7 +193,7 @@ int main(int argc, char **argv)
 	struct pollfd pfd;
 	sigset_t waitmask;
 	uint64_t ticks_report = 0;
-	uint32_t cs, clo, ev;
+	uint32_t cs = 0, clo = 0, ev;
 	int timeout_ms, r, ret = 1;
 
 	if (parse_args(argc, argv, &o) < 0)
