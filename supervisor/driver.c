@@ -73,23 +73,6 @@ static const action_fn table[ST__COUNT][EV__COUNT] = {
 	},
 };
 
-static const char *const state_names[ST__COUNT] = {
-	[ST_STOPPED] = "stopped", [ST_STARTING] = "starting", [ST_RUNNING] = "running",
-	[ST_BACKOFF] = "backoff", [ST_STOPPING] = "stopping", [ST_ABORTING] = "aborting",
-	[ST_FAILED] = "failed",
-};
-
-const char *drv_state_name(enum drv_state s)
-{
-	return s < ST__COUNT ? state_names[s] : "?";
-}
-
-/* The states udrvctl shows: "aborting" is a kind of stopping. */
-const char *drv_public_state(const struct drv *d)
-{
-	return d->state == ST_ABORTING ? "stopping" : drv_state_name(d->state);
-}
-
 bool drv_idle(const struct drv *d)
 {
 	return d->state == ST_STOPPED || d->state == ST_FAILED;

@@ -36,17 +36,17 @@ void exit_classify(int wcode, int wstatus, bool ready, bool watchdog,
 	out->before_ready = !ready;
 	if (wcode == CLD_EXITED) {
 		out->code = wstatus;
-		out->kind = wstatus == 0 ? EXIT_CLEAN : EXIT_FAILURE;
+		out->kind = wstatus == 0 ? EK_CLEAN : EK_FAILURE;
 	} else {
 		out->sig = wstatus;
 		out->core = wcode == CLD_DUMPED;
-		out->kind = out->core || is_fault_signal(wstatus) ? EXIT_CRASH : EXIT_KILLED;
+		out->kind = out->core || is_fault_signal(wstatus) ? EK_CRASH : EK_KILLED;
 	}
 	/* Our own kill explains the death better than the signal we used. */
 	if (watchdog)
-		out->kind = EXIT_WATCHDOG;
+		out->kind = EK_WATCHDOG;
 	else if (start_timeout)
-		out->kind = EXIT_START_TIMEOUT;
+		out->kind = EK_START_TIMEOUT;
 }
 
 static const char *sigdesc(const struct exit_info *e, char *buf, size_t len)
@@ -60,26 +60,26 @@ static const char *sigdesc(const struct exit_info *e, char *buf, size_t len)
 
 const char *exit_noun(const struct exit_info *e, char *buf, size_t len)
 {
-	const char *pre = e->before_ready && e->kind != EXIT_START_TIMEOUT ? "died before ready: " : "";
+	const char *pre = e->before_ready && e->kind != EK_START_TIMEOUT ? "died before ready: " : "";
 	char d[64];
 
 	switch (e->kind) {
-	case EXIT_CLEAN:
+	case EK_CLEAN:
 		snprintf(buf, len, "%sclean exit", pre);
 		break;
-	case EXIT_FAILURE:
+	case EK_FAILURE:
 		snprintf(buf, len, "%sfailure exit (code %d)", pre, e->code);
 		break;
-	case EXIT_CRASH:
+	case EK_CRASH:
 		snprintf(buf, len, "%scrash (%s)", pre, sigdesc(e, d, sizeof(d)));
 		break;
-	case EXIT_KILLED:
+	case EK_KILLED:
 		snprintf(buf, len, "%skilled (%s)", pre, sigdesc(e, d, sizeof(d)));
 		break;
-	case EXIT_WATCHDOG:
+	case EK_WATCHDOG:
 		snprintf(buf, len, "watchdog timeout");
 		break;
-	case EXIT_START_TIMEOUT:
+	case EK_START_TIMEOUT:
 		snprintf(buf, len, "start timeout (no READY=1)");
 		break;
 	}
@@ -91,22 +91,22 @@ const char *exit_verb(const struct exit_info *e, char *buf, size_t len)
 	char d[64], inner[96];
 
 	switch (e->kind) {
-	case EXIT_CLEAN:
+	case EK_CLEAN:
 		snprintf(inner, sizeof(inner), "exited cleanly");
 		break;
-	case EXIT_FAILURE:
+	case EK_FAILURE:
 		snprintf(inner, sizeof(inner), "exited with code %d", e->code);
 		break;
-	case EXIT_CRASH:
+	case EK_CRASH:
 		snprintf(inner, sizeof(inner), "crashed (%s)", sigdesc(e, d, sizeof(d)));
 		break;
-	case EXIT_KILLED:
+	case EK_KILLED:
 		snprintf(inner, sizeof(inner), "was killed (%s)", sigdesc(e, d, sizeof(d)));
 		break;
-	case EXIT_WATCHDOG:
+	case EK_WATCHDOG:
 		snprintf(buf, len, "hung (watchdog timeout)");
 		return buf;
-	case EXIT_START_TIMEOUT:
+	case EK_START_TIMEOUT:
 		snprintf(buf, len, "hung before ready (start timeout)");
 		return buf;
 	}
@@ -119,7 +119,7 @@ const char *exit_verb(const struct exit_info *e, char *buf, size_t len)
 
 bool exit_is_failure(const struct exit_info *e)
 {
-	return e->kind != EXIT_CLEAN;
+	return e->kind != EK_CLEAN;
 }
 
 bool policy_should_restart(enum restart_policy p, const struct exit_info *e)

@@ -18,17 +18,17 @@
 #define INIT_FAILURE_MIN_USEC 100000ULL
 
 enum exit_kind {
-	EXIT_CLEAN,         /* exit code 0 */
-	EXIT_FAILURE,       /* exit code != 0 */
-	EXIT_CRASH,         /* a fault signal: SEGV, BUS, ABRT, ILL, FPE, SYS, TRAP */
-	EXIT_KILLED,        /* any other signal (KILL, TERM, ...) */
-	EXIT_WATCHDOG,      /* we killed it: no WATCHDOG=1 in time */
-	EXIT_START_TIMEOUT, /* we killed it: no READY=1 within TimeoutStartSec */
+	EK_CLEAN,         /* exit code 0 */
+	EK_FAILURE,       /* exit code != 0 */
+	EK_CRASH,         /* a fault signal: SEGV, BUS, ABRT, ILL, FPE, SYS, TRAP */
+	EK_KILLED,        /* any other signal (KILL, TERM, ...) */
+	EK_WATCHDOG,      /* we killed it: no WATCHDOG=1 in time */
+	EK_START_TIMEOUT, /* we killed it: no READY=1 within TimeoutStartSec */
 };
 
 struct exit_info {
 	enum exit_kind kind;
-	int code;          /* exit code (EXIT_CLEAN/EXIT_FAILURE) */
+	int code;          /* exit code (EK_CLEAN/EK_FAILURE) */
 	int sig;           /* terminating signal, 0 if none */
 	bool core;         /* core dumped */
 	bool before_ready; /* died before READY=1 */

@@ -16,6 +16,23 @@
 #include <stdio.h>
 #include <string.h>
 
+static const char *const state_names[ST__COUNT] = {
+	[ST_STOPPED] = "stopped", [ST_STARTING] = "starting", [ST_RUNNING] = "running",
+	[ST_BACKOFF] = "backoff", [ST_STOPPING] = "stopping", [ST_ABORTING] = "aborting",
+	[ST_FAILED] = "failed",
+};
+
+const char *drv_state_name(enum drv_state s)
+{
+	return s < ST__COUNT ? state_names[s] : "?";
+}
+
+/* The states udrvctl shows: "aborting" is a kind of stopping. */
+const char *drv_public_state(const struct drv *d)
+{
+	return d->state == ST_ABORTING ? "stopping" : drv_state_name(d->state);
+}
+
 static void json_opt_str(struct sbuf *b, const char *s)
 {
 	if (s)
