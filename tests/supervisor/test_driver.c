@@ -6,7 +6,8 @@
  *               [--no-ready] [--ready-delay MS] [--hang-after MS]
  *               [--crash-times N --counter FILE] [--record FILE]
  *               [--check-fds] [--fork-child] [--ignore-term] [--say TEXT]
- *               [--status TEXT]
+ *               [--status TEXT] [--healthy-crash-after MS] [--ignore-abrt]
+ *               [--print-env VAR] [--serve]
  *
  * It speaks sd_notify through libudrv: READY=1 (unless --no-ready), then
  * WATCHDOG=1 every WATCHDOG_USEC/4 until --hang-after, STATUS= text. The
@@ -17,7 +18,11 @@
  * --record FILE appends "EVENT PID MONOTONIC_NS" lines (start, ready,
  * crash, exit, child) for tests to measure delays with the same clock.
  * --crash-times N with --counter FILE: only the first N starts (counted in
- * FILE) misbehave; later starts run healthy.
+ * FILE) misbehave; later starts run healthy, or crash after
+ * --healthy-crash-after MS (a crash after a long healthy run).
+ * SIGABRT is recorded ("abrt") before it kills; --ignore-abrt survives it.
+ * --serve: answer "hello from PID" on each connection to the socket-activated
+ * fd 3 (LISTEN_FDS=1).
  */
 #include "udrv.h"
 
@@ -28,7 +33,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -62,12 +69,41 @@ static void record(const char *event)
 	close(fd);
 }
 
+static bool ignore_abrt;
+
+static void on_abrt(int sig)
+{
+	record("abrt");
+	if (ignore_abrt)
+		return;
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
 static void sleep_ms(uint64_t ms)
 {
 	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000 };
 
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
+}
+
+/* Sleep @ms, serving the activation socket meanwhile if @serve. */
+static void wait_ms(uint64_t ms, bool serve)
+{
+	struct pollfd p = { .fd = 3, .events = POLLIN };
+
+	if (!serve) {
+		sleep_ms(ms);
+		return;
+	}
+	if (poll(&p, 1, (int)ms) <= 0)
+		return;
+	int c = accept4(3, NULL, NULL, SOCK_CLOEXEC);
+	if (c >= 0) {
+		dprintf(c, "hello from %d\n", (int)getpid());
+		close(c);
+	}
 }
 
 /* Count this start in @path; return the count including this one. */
@@ -158,10 +194,15 @@ int main(int argc, char **argv)
 		{ "ignore-term", no_argument, NULL, 'i' },
 		{ "say", required_argument, NULL, 's' },
 		{ "status", required_argument, NULL, 'S' },
+		{ "healthy-crash-after", required_argument, NULL, 'h' },
+		{ "ignore-abrt", no_argument, NULL, 'I' },
+		{ "print-env", required_argument, NULL, 'P' },
+		{ "serve", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *crash = NULL, *counter = NULL, *say = NULL, *status = NULL;
-	long after = -1, ready_delay = 0, hang_after = -1, crash_times = -1;
+	const char *crash = NULL, *counter = NULL, *say = NULL, *status = NULL, *env = NULL;
+	long after = -1, ready_delay = 0, hang_after = -1, crash_times = -1, healthy_crash = -1;
+	bool serve = false;
 	int exit_code = -1, opt;
 	bool ready = true, fds = false, fork_child = false, ignore_term = false;
 	struct rlimit nocore = { 0, 0 };
@@ -183,6 +224,10 @@ int main(int argc, char **argv)
 		case 'i': ignore_term = true; break;
 		case 's': say = optarg; break;
 		case 'S': status = optarg; break;
+		case 'h': healthy_crash = atol(optarg); break;
+		case 'I': ignore_abrt = true; break;
+		case 'P': env = optarg; break;
+		case 'v': serve = true; break;
 		default:
 			fprintf(stderr, "test_driver: bad option (see the source header)\n");
 			return 2;
@@ -190,7 +235,10 @@ int main(int argc, char **argv)
 	}
 	setrlimit(RLIMIT_CORE, &nocore);
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	signal(SIGABRT, on_abrt);
 	record("start");
+	if (env)
+		printf("[test_driver] %s=%s\n", env, getenv(env) ? getenv(env) : "(unset)");
 	if (fds)
 		check_fds();
 	if (crash_times >= 0) {
@@ -199,8 +247,13 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		if (bump_counter(counter) > crash_times) {
-			crash = NULL; /* this start runs healthy */
-			exit_code = -1;
+			/* this start runs healthy */
+			if (healthy_crash >= 0 && crash) {
+				after = healthy_crash;
+			} else {
+				crash = NULL;
+				exit_code = -1;
+			}
 			hang_after = -1;
 			ready = true;
 		}
@@ -245,12 +298,14 @@ int main(int argc, char **argv)
 		if (wd_ms && (hang_after < 0 || now < t0 + (uint64_t)hang_after)) {
 			if (now >= next_ping) {
 				udrv_notify_watchdog();
+				if (hang_after >= 0)
+					record("ping"); /* tests measure detection from the last one */
 				next_ping = now + (wd_ms / 4 ? wd_ms / 4 : 1);
 			}
 			if (next_ping < wake)
 				wake = next_ping;
 		}
 		if (wake > now)
-			sleep_ms(wake - now);
+			wait_ms(wake - now, serve);
 	}
 }
