@@ -8,7 +8,8 @@
  * including any the supervisor inherited), default signal handling and an
  * empty signal mask, and the environment: the supervisor's own, then
  * Environment=, then NOTIFY_SOCKET, WATCHDOG_USEC/WATCHDOG_PID, UDRV_DEVICE,
- * UDRV_DRIVER and LISTEN_FDS/LISTEN_PID/LISTEN_FDNAMES.
+ * UDRV_DRIVER and LISTEN_FDS/LISTEN_PID/LISTEN_FDNAMES. It gets SIGTERM if
+ * the supervisor dies (PR_SET_PDEATHSIG).
  *
  * exec failures come back through a close-on-exec pipe, as posix_spawn
  * does it: the parent reads either EOF (exec worked) or the child's errno.
@@ -23,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/pidfd.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -35,10 +37,16 @@ static int setenv_u64(const char *name, unsigned long long v)
 }
 
 /* Runs in the child; returns only on failure, with errno set. */
-static void child(struct drv *d, int outfd)
+static void child(struct drv *d, int outfd, pid_t parent)
 {
 	sigset_t none;
 	int nullfd;
+
+	/* If the supervisor itself dies (SIGKILL, crash), its drivers get
+	 * SIGTERM: orphans would keep their devices (a VFIO group opens only
+	 * once) and a new supervisor could not start them again. */
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
+		return;
 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
@@ -103,6 +111,8 @@ pid_t spawn_driver(struct drv *d, int *pidfd, int *logfd, int *exec_errno)
 		e = -errno;
 		goto err_out;
 	}
+	pid_t parent = getpid();
+
 	fflush(stdout); /* nothing buffered may be written twice */
 	pid = fork();
 	if (pid < 0) {
@@ -110,7 +120,7 @@ pid_t spawn_driver(struct drv *d, int *pidfd, int *logfd, int *exec_errno)
 		goto err_errp;
 	}
 	if (pid == 0) {
-		child(d, out[1]);
+		child(d, out[1], parent);
 		e = errno;
 		n = write(errp[1], &e, sizeof(e));
 		_exit(127);

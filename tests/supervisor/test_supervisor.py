@@ -132,9 +132,13 @@ class Sup:
         return rc
 
     def cleanup(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
+        if self.proc.poll() is None:  # a failed test: still stop the drivers
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
@@ -388,6 +392,18 @@ def test_shutdown_leaves_nothing():
         check("[sup] b did not exit within 300ms, sending SIGKILL" in out, "SIGKILL for b")
         check("[sup] all drivers stopped, exiting" in out, "final line")
         check(not os.path.exists(s.ctl), "control socket left behind")
+    finally:
+        s.cleanup()
+
+
+def test_supervisor_killed():
+    """If the supervisor is SIGKILLed, its drivers do not live on as orphans."""
+    s = Sup({"o": "ExecStart=@DRV@ --record @DIR@/rec\n"})
+    try:
+        st = s.wait_state("o", lambda x: x["state"] == "running", 5, "running")
+        s.proc.kill()
+        s.proc.wait()
+        s.wait(lambda: not alive(st["pid"]), 5, "the orphan to go")
     finally:
         s.cleanup()
 
