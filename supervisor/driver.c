@@ -124,7 +124,7 @@ static int open_listen(struct drv *d)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	strncpy(sa.sun_path, p, sizeof(sa.sun_path) - 1);
+	memcpy(sa.sun_path, p, strlen(p)); /* length checked by the parser */
 	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(p));
 	if (p[0] == '@')
 		sa.sun_path[0] = '\0';
@@ -178,7 +178,8 @@ static void a_launch(struct drv *d)
 	d->started_at = now;
 	d->w_pid = (struct watch){ W_PIDFD, d };
 	d->w_log = (struct watch){ W_LOG, d };
-	loop_add(d->pidfd, EPOLLIN, &d->w_pid);
+	if (d->pidfd >= 0)
+		loop_add(d->pidfd, EPOLLIN, &d->w_pid);
 	loop_add(d->logfd, EPOLLIN, &d->w_log);
 	d->state = ST_STARTING;
 	if (d->cfg.type == TYPE_SIMPLE) {
@@ -222,7 +223,10 @@ static void a_ping(struct drv *d)
 static void abort_instance(struct drv *d)
 {
 	timer_arm(d->wdfd, 0);
-	if (pidfd_send_signal(d->pidfd, SIGABRT, NULL, 0) < 0 && errno != ESRCH)
+	/* Only the main process: its core shows where it hung. Not yet reaped,
+	 * so its pid cannot have been reused (the pidfd is preferred anyway). */
+	if ((d->pidfd >= 0 ? pidfd_send_signal(d->pidfd, SIGABRT, NULL, 0)
+			   : kill(d->pid, SIGABRT)) < 0 && errno != ESRCH)
 		sup_log("%s: cannot send SIGABRT: %s", d->cfg.name, strerror(errno));
 	timer_arm(d->tfd, d->cfg.timeout_stop_usec == UINT64_MAX ? 0 : d->cfg.timeout_stop_usec);
 	d->state = ST_ABORTING;
@@ -422,24 +426,58 @@ static void a_stopped(struct drv *d)
 
 /* --- fd handlers (called from loop.c) ------------------------------------ */
 
-void drv_on_pidfd(struct drv *d)
+/* The main process has exited and is a zombie: @si was peeked or reaped. */
+static void before_reap(struct drv *d)
 {
-	siginfo_t si = { 0 };
-
 	/* READY=1 or STATUS= sent just before dying must count. */
 	notify_drain();
 	/* Leftover members of its process group die with it (they may hold the
 	 * device). The main process is still a zombie here, so the group id
 	 * cannot have been reused. */
 	signal_group(d, SIGKILL);
+}
+
+static void reaped(struct drv *d, const siginfo_t *si)
+{
+	if (d->pidfd >= 0) {
+		loop_del(d->pidfd);
+		close(d->pidfd);
+		d->pidfd = -1;
+	}
+	d->wcode = si->si_code;
+	d->wstatus = si->si_status;
+	drv_event(d, EV_EXIT);
+}
+
+void drv_on_pidfd(struct drv *d)
+{
+	siginfo_t si = { 0 };
+
+	before_reap(d);
 	if (waitid(P_PIDFD, (id_t)d->pidfd, &si, WEXITED | WNOHANG) < 0 || si.si_pid == 0)
 		return;
-	loop_del(d->pidfd);
-	close(d->pidfd);
-	d->pidfd = -1;
-	d->wcode = si.si_code;
-	d->wstatus = si.si_status;
-	drv_event(d, EV_EXIT);
+	reaped(d, &si);
+}
+
+/* Without pidfds (kernels before 5.3, valgrind): SIGCHLD through the
+ * signalfd. Peek first (WNOWAIT) so the zombie still pins its pid while
+ * we signal its group, then reap. */
+void drv_on_sigchld(void)
+{
+	for (;;) {
+		siginfo_t peek = { 0 }, si = { 0 };
+		struct drv *d;
+
+		if (waitid(P_ALL, 0, &peek, WEXITED | WNOHANG | WNOWAIT) < 0 || peek.si_pid == 0)
+			return;
+		d = drv_find_pid(peek.si_pid);
+		if (d)
+			before_reap(d);
+		if (waitid(P_PID, (id_t)peek.si_pid, &si, WEXITED | WNOHANG) < 0 || si.si_pid == 0)
+			return;
+		if (d)
+			reaped(d, &si);
+	}
 }
 
 static void out_line(const char *line, void *arg)

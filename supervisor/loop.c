@@ -60,6 +60,9 @@ static void on_signal(void)
 			}
 			sup_check_shutdown_done();
 			break;
+		case SIGCHLD:
+			drv_on_sigchld();
+			break;
 		case SIGHUP:
 			if (!sup.shutting_down) {
 				sup_log("reloading %s", sup.config_path);

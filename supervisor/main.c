@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/pidfd.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
@@ -227,6 +228,15 @@ static int setup_signals(void)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
+	/* pidfds tell us about child exits; without them (old kernel,
+	 * valgrind) SIGCHLD does, through the same signalfd. */
+	int probe = pidfd_open(getpid(), 0);
+	if (probe >= 0)
+		close(probe);
+	else if (errno == ENOSYS)
+		sup.no_pidfd = true;
+	if (sup.no_pidfd)
+		sigaddset(&set, SIGCHLD);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
 		return -errno;
 	signal(SIGPIPE, SIG_IGN); /* a vanished udrvctl must not kill us */

@@ -29,7 +29,7 @@ int notify_open(void)
 	if (fd < 0)
 		return -errno;
 	snprintf(sup.notify_addr, sizeof(sup.notify_addr), "@udrv-sup/%d", (int)getpid());
-	strncpy(sa.sun_path, sup.notify_addr, sizeof(sa.sun_path) - 1);
+	memcpy(sa.sun_path, sup.notify_addr, strlen(sup.notify_addr));
 	sa.sun_path[0] = '\0';
 	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(sup.notify_addr));
 	if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0 ||

@@ -135,8 +135,8 @@ pid_t spawn_driver(struct drv *d, int *pidfd, int *logfd, int *exec_errno)
 	close(errp[0]);
 	*exec_errno = n == sizeof(child_errno) ? child_errno : 0;
 
-	*pidfd = pidfd_open(pid, 0);
-	if (*pidfd < 0) {
+	*pidfd = sup.no_pidfd ? -1 : pidfd_open(pid, 0);
+	if (*pidfd < 0 && !sup.no_pidfd) {
 		e = -errno;
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);

@@ -118,6 +118,7 @@ struct sup {
 	struct drv *graveyard;  /* removed drivers, freed between epoll batches */
 	bool shutting_down;
 	bool exit_now;
+	bool no_pidfd;          /* pidfd_open() is ENOSYS: SIGCHLD + waitid instead */
 	struct watch w_sig, w_notify, w_ctl, w_self_wd;
 };
 
@@ -143,6 +144,7 @@ struct drv *drv_find(const char *name);
 struct drv *drv_find_pid(pid_t pid);
 void drv_event(struct drv *d, enum drv_event ev);
 void drv_on_pidfd(struct drv *d);
+void drv_on_sigchld(void); /* without pidfd support */
 void drv_on_log(struct drv *d);
 void drv_on_timer(struct drv *d);
 void drv_on_watchdog_timer(struct drv *d);

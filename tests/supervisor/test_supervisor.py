@@ -49,9 +49,12 @@ class Sup:
             self.write_unit(name, text)
         self.out_path = os.path.join(self.dir, "out.txt")
         self.out = open(self.out_path, "w")
-        self.proc = subprocess.Popen([SUP, "--config", self.conf, "--control", self.ctl],
+        # UDRV_TEST_WRAPPER="valgrind --error-exitcode=99 --leak-check=full" runs the
+        # supervisor under a checker; its complaints fail the test at stop().
+        wrapper = os.environ.get("UDRV_TEST_WRAPPER", "").split()
+        self.proc = subprocess.Popen(wrapper + [SUP, "--config", self.conf, "--control", self.ctl],
                                      stdout=self.out, stderr=subprocess.STDOUT)
-        self.wait(lambda: os.path.exists(self.ctl), 5, "control socket")
+        self.wait(lambda: os.path.exists(self.ctl), 30, "control socket")
 
     def path(self, name):
         return os.path.join(self.dir, name)
@@ -129,6 +132,12 @@ class Sup:
             self.proc.wait()
             raise Fail(f"supervisor did not exit within {timeout}s of SIGTERM\n{self.output()}")
         self.out.close()
+        out = self.output()
+        for bad in ("runtime error:", "Sanitizer", "Invalid read", "Invalid write",
+                    "definitely lost", "uninitialised"):
+            check(bad not in out or "definitely lost: 0 bytes" in out and bad == "definitely lost",
+                  f"checker complaint in the supervisor's output:\n{out[-3000:]}")
+        check(rc == 0, f"supervisor exit status {rc}\n{out[-2000:]}")
         return rc
 
     def cleanup(self):
