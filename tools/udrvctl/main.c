@@ -18,9 +18,7 @@ static const struct {
 	const char *args;
 	const char *help;
 } commands[] = {
-#ifdef HAVE_UDRVCTL_LIST
-	{ "list", udrvctl_list, "", "UIO/VFIO devices on this machine" },
-#endif
+	{ "list", udrvctl_list, "", "list UIO devices and their maps" },
 	{ "status", udrvctl_status, "[NAME] [--json]", "state of supervised drivers" },
 	{ "start", udrvctl_start, "NAME [--no-block]", "start a driver, wait until it is ready" },
 	{ "stop", udrvctl_stop, "NAME [--no-block]", "stop a driver, wait until it is stopped" },

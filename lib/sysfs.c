@@ -1,0 +1,315 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sysfs.c - reading UIO device metadata from sysfs.
+ *
+ * Layout read (Documentation/driver-api/uio-howto.rst, "Sysfs attributes"):
+ *   /sys/class/uio/uioN/{name,version,event,dev}
+ *   /sys/class/uio/uioN/maps/mapM/{name,addr,size,offset}
+ *   /sys/class/uio/uioN/portio/portM/...
+ * M is parsed from the directory name, never taken from readdir() order.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "sysfs.h"
+#include "udrv_internal.h"
+
+static const char *env_or(const char *var, const char *def)
+{
+	const char *v = getenv(var);
+	return (v && *v) ? v : def;
+}
+
+const char *udrv__sysfs_root(void) { return env_or("UDRV_SYSFS_ROOT", "/sys"); }
+const char *udrv__dev_root(void) { return env_or("UDRV_DEV_ROOT", "/dev"); }
+
+int udrv__sysfs_read(const char *path, char *buf, size_t len)
+{
+	int fd, saved;
+	ssize_t n;
+
+	if (!path || !buf || len == 0)
+		return -EINVAL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	do
+		n = read(fd, buf, len);
+	while (n < 0 && errno == EINTR);
+	saved = errno;
+	close(fd);
+	if (n < 0)
+		return -saved;
+	if ((size_t)n == len)
+		return -EOVERFLOW; /* no room for the NUL: never truncate silently */
+	buf[n] = '\0';
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		buf[--n] = '\0';
+	return (int)n;
+}
+
+int udrv__sysfs_read_u64(const char *path, uint64_t *out)
+{
+	char buf[64], *end;
+	unsigned long long v;
+	int r = udrv__sysfs_read(path, buf, sizeof(buf));
+
+	if (r < 0)
+		return r;
+	if (r == 0 || buf[0] == '-' || buf[0] == ' ')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(buf, &end, 0);
+	if (errno || *end != '\0')
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int udrv__parse_index(const char *s, const char *prefix, unsigned *out)
+{
+	size_t plen = strlen(prefix);
+	unsigned long v;
+	char *end;
+
+	if (strncmp(s, prefix, plen) != 0)
+		return -EINVAL;
+	s += plen;
+	if (*s < '0' || *s > '9' || (s[0] == '0' && s[1] != '\0'))
+		return -EINVAL; /* digits only, no sign, no leading zero */
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end != '\0' || v > INT_MAX)
+		return -EINVAL;
+	*out = (unsigned)v;
+	return 0;
+}
+
+int udrv__sysfs_driver(const char *devdir, char *buf, size_t len)
+{
+	char path[PATH_MAX], target[PATH_MAX];
+	const char *base;
+	ssize_t n;
+
+	if (snprintf(path, sizeof(path), "%s/driver", devdir) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0)
+		return -errno;
+	target[n] = '\0';
+	base = strrchr(target, '/');
+	base = base ? base + 1 : target;
+	if (strlen(base) >= len)
+		return -EOVERFLOW;
+	strcpy(buf, base);
+	return 0;
+}
+
+/*
+ * Find the device node for char device @rdev: $DEV_ROOT/@hint first, then
+ * any char device in $DEV_ROOT with that number (udev may name it otherwise).
+ * A regular file named @hint is accepted only when $UDRV_DEV_ROOT is set:
+ * host tests use it as a stand-in node for fixture trees.
+ */
+static int find_devnode(dev_t rdev, const char *hint, char *out, size_t len)
+{
+	const char *root = udrv__dev_root();
+	struct stat st;
+	struct dirent *de;
+	DIR *d;
+
+	if (snprintf(out, len, "%s/%s", root, hint) >= (int)len)
+		return -ENAMETOOLONG;
+	if (stat(out, &st) == 0) {
+		if (S_ISCHR(st.st_mode) && st.st_rdev == rdev)
+			return 0;
+		if (S_ISREG(st.st_mode) && getenv("UDRV_DEV_ROOT"))
+			return 0;
+	}
+	d = opendir(root);
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (snprintf(out, len, "%s/%s", root, de->d_name) >= (int)len)
+			continue;
+		if (stat(out, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == rdev) {
+			closedir(d);
+			return 0;
+		}
+	}
+	closedir(d);
+	out[0] = '\0';
+	return -ENOENT;
+}
+
+static int parse_devnum(const char *s, dev_t *out)
+{
+	unsigned maj, min;
+	char tail;
+
+	if (sscanf(s, "%u:%u%c", &maj, &min, &tail) != 2)
+		return -EINVAL;
+	*out = makedev(maj, min);
+	return 0;
+}
+
+/* Read maps/mapM of @dir into info->maps[M]; nmaps = highest M + 1. */
+static int read_maps(const char *dir, struct udrv_uio_info *info)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+	int r = 0;
+
+	if (snprintf(path, sizeof(path), "%s/maps", dir) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	d = opendir(path);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno; /* a device may have no memory */
+	while ((de = readdir(d))) {
+		struct udrv_map_info *m;
+		char attr[PATH_MAX];
+		unsigned n;
+
+		if (udrv__parse_index(de->d_name, "map", &n) < 0)
+			continue; /* ".", "..", anything else */
+		if (n >= sizeof(info->maps) / sizeof(info->maps[0])) {
+			r = -E2BIG;
+			break;
+		}
+		m = &info->maps[n];
+#define ATTR(a) (snprintf(attr, sizeof(attr), "%s/%s/" a, path, de->d_name) < (int)sizeof(attr) ? attr : "")
+		if ((r = udrv__sysfs_read_u64(ATTR("addr"), &m->addr)) < 0 ||
+		    (r = udrv__sysfs_read_u64(ATTR("size"), &m->size)) < 0)
+			break;
+		/* "offset" appeared in Linux 3.x; older kernels imply 0. */
+		r = udrv__sysfs_read_u64(ATTR("offset"), &m->offset);
+		if (r == -ENOENT)
+			m->offset = 0;
+		else if (r < 0)
+			break;
+		r = udrv__sysfs_read(ATTR("name"), m->name, sizeof(m->name));
+		if (r == -ENOENT)
+			m->name[0] = '\0';
+		else if (r < 0)
+			break;
+#undef ATTR
+		r = 0;
+		if (n + 1 > info->nmaps)
+			info->nmaps = n + 1;
+	}
+	closedir(d);
+	return r;
+}
+
+static unsigned count_ports(const char *dir)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	unsigned n = 0, idx;
+	DIR *d;
+
+	if (snprintf(path, sizeof(path), "%s/portio", dir) >= (int)sizeof(path))
+		return 0;
+	d = opendir(path);
+	if (!d)
+		return 0;
+	while ((de = readdir(d)))
+		if (udrv__parse_index(de->d_name, "port", &idx) == 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
+int udrv__uio_read_info(unsigned index, struct udrv_uio_info *info)
+{
+	char dir[PATH_MAX], path[PATH_MAX], buf[64], hint[32];
+	uint64_t ev;
+	dev_t rdev;
+	int r;
+
+	memset(info, 0, sizeof(*info));
+	info->index = index;
+	if (snprintf(dir, sizeof(dir), "%s/class/uio/uio%u", udrv__sysfs_root(), index) >= (int)sizeof(dir))
+		return -ENAMETOOLONG;
+#define P(a) (snprintf(path, sizeof(path), "%s/" a, dir) < (int)sizeof(path) ? path : "")
+	if ((r = udrv__sysfs_read(P("name"), info->name, sizeof(info->name))) < 0)
+		return r;
+	if ((r = udrv__sysfs_read(P("version"), info->version, sizeof(info->version))) < 0)
+		return r;
+	if ((r = udrv__sysfs_read_u64(P("event"), &ev)) < 0)
+		return r;
+	info->event = (uint32_t)ev;
+	if ((r = udrv__sysfs_read(P("dev"), buf, sizeof(buf))) < 0)
+		return r;
+#undef P
+	if ((r = parse_devnum(buf, &rdev)) < 0)
+		return r;
+	snprintf(hint, sizeof(hint), "uio%u", index);
+	/* A missing node is not fatal for listing; udrv_open() reports it. */
+	find_devnode(rdev, hint, info->devnode, sizeof(info->devnode));
+	if ((r = read_maps(dir, info)) < 0)
+		return r;
+	info->nports = count_ports(dir);
+	return 0;
+}
+
+static int cmp_unsigned(const void *a, const void *b)
+{
+	unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
+	return (x > y) - (x < y);
+}
+
+int udrv_uio_scan(int (*cb)(const struct udrv_uio_info *info, void *arg), void *arg)
+{
+	char path[PATH_MAX];
+	unsigned *idx = NULL, n = 0, cap = 0;
+	struct udrv_uio_info info;
+	struct dirent *de;
+	int r = 0;
+	DIR *d;
+
+	if (!cb)
+		return -EINVAL;
+	snprintf(path, sizeof(path), "%s/class/uio", udrv__sysfs_root());
+	d = opendir(path);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno; /* no UIO core loaded: no devices */
+	while ((de = readdir(d))) {
+		unsigned i;
+
+		if (udrv__parse_index(de->d_name, "uio", &i) < 0)
+			continue;
+		if (n == cap) {
+			unsigned *p = realloc(idx, (cap = cap ? cap * 2 : 8) * sizeof(*idx));
+			if (!p) {
+				r = -ENOMEM;
+				goto out;
+			}
+			idx = p;
+		}
+		idx[n++] = i;
+	}
+	qsort(idx, n, sizeof(*idx), cmp_unsigned);
+	for (unsigned k = 0; k < n; k++) {
+		if ((r = udrv__uio_read_info(idx[k], &info)) < 0)
+			goto out;
+		if ((r = cb(&info, arg)) != 0)
+			goto out;
+	}
+	r = (int)n;
+out:
+	closedir(d);
+	free(idx);
+	return r;
+}

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sysfs.h - tiny format-path / read / parse helpers for sysfs attributes,
+ * and the UIO discovery built on them. Private to libudrv.
+ */
+#ifndef UDRV_SYSFS_H
+#define UDRV_SYSFS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "udrv.h"
+
+/*
+ * Read attribute @path into @buf (NUL-terminated, trailing newline removed).
+ * Returns the length (>= 0) or -errno; -EOVERFLOW when it does not fit.
+ */
+int udrv__sysfs_read(const char *path, char *buf, size_t len);
+
+/* Parse a whole attribute as an unsigned number (0x.. hex or decimal). -EINVAL on junk. */
+int udrv__sysfs_read_u64(const char *path, uint64_t *out);
+
+/* Parse "uioN"-style "<prefix><digits>" strictly: 0 or -EINVAL. */
+int udrv__parse_index(const char *s, const char *prefix, unsigned *out);
+
+/* Fill @info for /sys/class/uio/uio@index. 0 or -errno (-ENOENT: no such device). */
+int udrv__uio_read_info(unsigned index, struct udrv_uio_info *info);
+
+/* Basename of the driver bound to a device directory's "driver" link, or -errno. */
+int udrv__sysfs_driver(const char *devdir, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,299 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * UIO discovery and opening (lib/sysfs.c, lib/uio.c, lib/dev.c) against
+ * sysfs trees: well-formed ones built like the kernel's, malformed ones for
+ * every error path. Trees captured from the real guests are exercised in
+ * test_fixtures.c. Device nodes are stand-in regular files ($UDRV_DEV_ROOT),
+ * which mmap() like a UIO node: map N lives at file offset N * page size.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "sysfs.h"
+#include "tree.h"
+#include "udrv_internal.h"
+
+/* uio0: "gpiomem", map0 0x3f200000/0x1000, map1 at an unaligned address. */
+static void add_uio0(const char *sys)
+{
+	tree_put(sys, "class/uio/uio0/name", "gpiomem\n");
+	tree_put(sys, "class/uio/uio0/version", "devicetree\n");
+	tree_put(sys, "class/uio/uio0/event", "7\n");
+	tree_put(sys, "class/uio/uio0/dev", "240:0\n");
+	tree_put(sys, "class/uio/uio0/maps/map0/addr", "0x000000003f200000\n");
+	tree_put(sys, "class/uio/uio0/maps/map0/size", "0x0000000000001000\n");
+	tree_put(sys, "class/uio/uio0/maps/map0/offset", "0x0\n");
+	tree_put(sys, "class/uio/uio0/maps/map0/name", "gpiomem@7e200000\n");
+	tree_put(sys, "class/uio/uio0/maps/map1/addr", "0x3f003010\n");
+	tree_put(sys, "class/uio/uio0/maps/map1/size", "0x20\n");
+	tree_put(sys, "class/uio/uio0/maps/map1/offset", "0x10\n");
+	tree_put(sys, "class/uio/uio0/maps/map1/name", "\n");
+}
+
+static int setup(void **state)
+{
+	struct env *e = env_new(NULL);
+
+	add_uio0(e->sys);
+	tree_blank(e->dev, "uio0", 2 * (size_t)sysconf(_SC_PAGESIZE));
+	*state = e;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	env_free(*state);
+	return 0;
+}
+
+static void reads_device_info(void **state)
+{
+	struct env *e = *state;
+	struct udrv_uio_info info;
+	char node[256];
+
+	assert_int_equal(udrv__uio_read_info(0, &info), 0);
+	assert_string_equal(info.name, "gpiomem");
+	assert_string_equal(info.version, "devicetree");
+	assert_int_equal(info.event, 7);
+	assert_int_equal(info.nmaps, 2);
+	assert_true(info.maps[0].addr == 0x3f200000);
+	assert_true(info.maps[0].size == 0x1000);
+	assert_string_equal(info.maps[0].name, "gpiomem@7e200000");
+	assert_true(info.maps[1].offset == 0x10);
+	assert_string_equal(info.maps[1].name, "");
+	snprintf(node, sizeof(node), "%s/uio0", e->dev);
+	assert_string_equal(info.devnode, node);
+	assert_int_equal(udrv__uio_read_info(1, &info), -ENOENT);
+}
+
+static void map_number_comes_from_the_name(void **state)
+{
+	struct env *e = *state;
+	struct udrv_uio_info info;
+
+	/* Only map2 exists: it is map 2, not map 0; maps 0-1 are empty. */
+	tree_put(e->sys, "class/uio/uio3/name", "x\n");
+	tree_put(e->sys, "class/uio/uio3/version", "1\n");
+	tree_put(e->sys, "class/uio/uio3/event", "0\n");
+	tree_put(e->sys, "class/uio/uio3/dev", "240:3\n");
+	tree_put(e->sys, "class/uio/uio3/maps/map2/addr", "0x1000\n");
+	tree_put(e->sys, "class/uio/uio3/maps/map2/size", "0x100\n");
+	tree_put(e->sys, "class/uio/uio3/maps/junk/addr", "0x1\n"); /* ignored */
+	assert_int_equal(udrv__uio_read_info(3, &info), 0);
+	assert_int_equal(info.nmaps, 3);
+	assert_true(info.maps[0].size == 0 && info.maps[1].size == 0);
+	assert_true(info.maps[2].addr == 0x1000 && info.maps[2].size == 0x100);
+	assert_true(info.maps[2].offset == 0); /* no "offset" attribute: 0 */
+	/* A map number beyond what we can hold is an error, not a truncation. */
+	tree_put(e->sys, "class/uio/uio3/maps/map9/addr", "0x1000\n");
+	tree_put(e->sys, "class/uio/uio3/maps/map9/size", "0x100\n");
+	assert_int_equal(udrv__uio_read_info(3, &info), -E2BIG);
+}
+
+static void malformed_attributes_are_einval(void **state)
+{
+	struct env *e = *state;
+	struct udrv_uio_info info;
+	static const char *bad_numbers[] = { "0xZZ\n", "\n", "-1\n", "12abc\n", " 5\n",
+					     "0x10000000000000000\n" };
+
+	for (size_t i = 0; i < sizeof(bad_numbers) / sizeof(*bad_numbers); i++) {
+		tree_put(e->sys, "class/uio/uio0/maps/map0/size", bad_numbers[i]);
+		assert_int_equal(udrv__uio_read_info(0, &info), -EINVAL);
+	}
+	tree_put(e->sys, "class/uio/uio0/maps/map0/size", "0x1000\n");
+	tree_put(e->sys, "class/uio/uio0/event", "lots\n");
+	assert_int_equal(udrv__uio_read_info(0, &info), -EINVAL);
+	tree_put(e->sys, "class/uio/uio0/event", "0\n");
+	tree_put(e->sys, "class/uio/uio0/dev", "240\n");
+	assert_int_equal(udrv__uio_read_info(0, &info), -EINVAL);
+	tree_put(e->sys, "class/uio/uio0/dev", "240:0:1\n");
+	assert_int_equal(udrv__uio_read_info(0, &info), -EINVAL);
+	tree_put(e->sys, "class/uio/uio0/dev", "240:0\n");
+	unlink(strcat(strcpy((char[512]){ 0 }, e->sys), "/class/uio/uio0/maps/map1/addr"));
+	assert_int_equal(udrv__uio_read_info(0, &info), -ENOENT);
+}
+
+static void overlong_name_is_eoverflow(void **state)
+{
+	struct env *e = *state;
+	struct udrv_uio_info info;
+	char name[200];
+
+	memset(name, 'n', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	tree_put(e->sys, "class/uio/uio0/name", name);
+	assert_int_equal(udrv__uio_read_info(0, &info), -EOVERFLOW);
+}
+
+static void parse_index_is_strict(void **state)
+{
+	unsigned n;
+
+	(void)state;
+	assert_int_equal(udrv__parse_index("uio12", "uio", &n), 0);
+	assert_int_equal(n, 12);
+	assert_int_equal(udrv__parse_index("uio0", "uio", &n), 0);
+	assert_int_equal(n, 0);
+	static const char *bad[] = { "uio", "uio01", "uio1x", "uio-1", "uio+1", "uio 1",
+				     "uio99999999999", "map1", "UIO1", "uio1\n" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
+		assert_int_equal(udrv__parse_index(bad[i], "uio", &n), -EINVAL);
+}
+
+static int collect(const struct udrv_uio_info *info, void *arg)
+{
+	char *seen = arg;
+	char one[16];
+
+	snprintf(one, sizeof(one), "%u,", info->index);
+	strcat(seen, one);
+	return 0;
+}
+
+static void scan_in_index_order_and_ignores_strays(void **state)
+{
+	struct env *e = *state;
+	char seen[64] = "";
+
+	for (int i = 10; i >= 2; i -= 8) { /* uio10 then uio2: readdir order is arbitrary */
+		char rel[64];
+		snprintf(rel, sizeof(rel), "class/uio/uio%d/name", i);
+		tree_put(e->sys, rel, "t\n");
+		snprintf(rel, sizeof(rel), "class/uio/uio%d/version", i);
+		tree_put(e->sys, rel, "1\n");
+		snprintf(rel, sizeof(rel), "class/uio/uio%d/event", i);
+		tree_put(e->sys, rel, "0\n");
+		snprintf(rel, sizeof(rel), "class/uio/uio%d/dev", i);
+		tree_put(e->sys, rel, "240:9\n");
+	}
+	tree_put(e->sys, "class/uio/uio01/name", "stray\n");
+	tree_put(e->sys, "class/uio/notuio/name", "stray\n");
+	assert_int_equal(udrv_uio_scan(collect, seen), 3);
+	assert_string_equal(seen, "0,2,10,");
+	assert_int_equal(udrv_uio_scan(NULL, NULL), -EINVAL);
+	setenv("UDRV_SYSFS_ROOT", "/nonexistent-udrv", 1);
+	assert_int_equal(udrv_uio_scan(collect, seen), 0); /* no UIO core: no devices */
+}
+
+static void open_specs(void **state)
+{
+	struct env *e = *state;
+	char spec[512];
+	udrv_dev *dev;
+
+	static const char *invalid[] = { "", "uio", "uio01", "uio1x", "/dev/uio0x", "name:",
+					 "/dev/", "pci:0000:00:3.0", "pci:0000:00:20.0",
+					 "pci:0000:00:03.8", "pci:zzzz:00:03.0", "eth0" };
+	for (size_t i = 0; i < sizeof(invalid) / sizeof(*invalid); i++) {
+		errno = 0;
+		assert_null(udrv_open(invalid[i]));
+		assert_int_equal(errno, EINVAL);
+	}
+	errno = 0;
+	assert_null(udrv_open(NULL));
+	assert_int_equal(errno, EINVAL);
+	static const char *absent[] = { "uio7", "/dev/uio7", "name:nosuch", "pci:0000:00:03.0" };
+	for (size_t i = 0; i < sizeof(absent) / sizeof(*absent); i++) {
+		errno = 0;
+		assert_null(udrv_open(absent[i]));
+		assert_int_equal(errno, ENOENT);
+	}
+	/* The same device by every spelling. */
+	snprintf(spec, sizeof(spec), "%s/uio0", e->dev);
+	const char *good[] = { "uio0", "/dev/uio0", spec, "name:gpiomem" };
+	for (size_t i = 0; i < sizeof(good) / sizeof(*good); i++) {
+		dev = udrv_open(good[i]);
+		assert_non_null(dev);
+		assert_string_equal(udrv_name(dev), "gpiomem");
+		assert_string_equal(udrv_backend(dev), "uio");
+		assert_int_equal(udrv_map_count(dev), 2);
+		udrv_close(dev);
+	}
+	/* In sysfs but no node with its number. */
+	unlink(spec);
+	errno = 0;
+	assert_null(udrv_open("uio0"));
+	assert_int_equal(errno, ENOENT);
+}
+
+static void map_n_is_at_n_pages_and_offset_applied(void **state)
+{
+	struct env *e = *state;
+	long page = sysconf(_SC_PAGESIZE);
+	char node[512];
+	uint32_t v = 0, raw = 0;
+	volatile uint32_t *r1;
+	udrv_dev *dev = udrv_open("uio0");
+	int fd;
+
+	assert_non_null(dev);
+	assert_int_equal(udrv_write32(dev, 0, 0xffc, 0x11223344), 0);
+	assert_int_equal(udrv_write32(dev, 1, 0x4, 0xcafef00d), 0);
+	assert_int_equal(udrv_read32(dev, 1, 0x4, &v), 0);
+	assert_true(v == 0xcafef00d);
+	r1 = udrv_map(dev, 1);
+	assert_non_null(r1);
+	assert_true(r1[1] == 0xcafef00d);
+	assert_ptr_equal(udrv_map(dev, 1), r1); /* mapped once */
+	/* Map 1 is mmap offset 1 page; its registers start 0x10 into it. */
+	snprintf(node, sizeof(node), "%s/uio0", e->dev);
+	fd = open(node, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, &raw, 4, page + 0x10 + 0x4), 4);
+	assert_true(raw == 0xcafef00d);
+	assert_int_equal(pread(fd, &raw, 4, 0xffc), 4);
+	assert_true(raw == 0x11223344);
+	close(fd);
+	/* Bounds on a real mapping: map1 is 0x20 bytes. */
+	assert_int_equal(udrv_write32(dev, 1, 0x20, 1), -ERANGE);
+	assert_int_equal(udrv_write32(dev, 1, 0x1c, 1), 0);
+	udrv_close(dev);
+}
+
+static void irq_enable_on_genirq_writes_one(void **state)
+{
+	struct env *e = *state;
+	char node[512];
+	uint32_t v = 0;
+	udrv_dev *dev;
+	int fd;
+
+	dev = udrv_open("uio0");
+	assert_non_null(dev);
+	assert_int_equal(udrv_irq_enable(dev), 0);
+	udrv_close(dev);
+	/* uio_pdrv_genirq's irqcontrol takes a 32-bit 1 at the node. */
+	snprintf(node, sizeof(node), "%s/uio0", e->dev);
+	fd = open(node, O_RDONLY);
+	assert_int_equal(pread(fd, &v, 4, 0), 4);
+	close(fd);
+	assert_int_equal(v, 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(reads_device_info, setup, teardown),
+		cmocka_unit_test_setup_teardown(map_number_comes_from_the_name, setup, teardown),
+		cmocka_unit_test_setup_teardown(malformed_attributes_are_einval, setup, teardown),
+		cmocka_unit_test_setup_teardown(overlong_name_is_eoverflow, setup, teardown),
+		cmocka_unit_test(parse_index_is_strict),
+		cmocka_unit_test_setup_teardown(scan_in_index_order_and_ignores_strays, setup, teardown),
+		cmocka_unit_test_setup_teardown(open_specs, setup, teardown),
+		cmocka_unit_test_setup_teardown(map_n_is_at_n_pages_and_offset_applied, setup, teardown),
+		cmocka_unit_test_setup_teardown(irq_enable_on_genirq_writes_one, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,125 @@
+# vm/boards/pc.sh - board "pc": x86_64 q35 + QEMU's edu PCI device (1234:11e8).
+# Sourced by vm/run; interface in vm/README.md. Recipe: shared/VM-RECIPE.md.
+
+BOARD_ARCH=amd64
+BOARD_DEPS=pc
+BOARD_HOST_CMDS="qemu-system-x86_64 cpio gzip apt-get apt-cache dpkg-deb"
+BOARD_CACHE_REV=1
+BOARD_EXITS_ON_POWEROFF=1
+
+# The cloud flavour is small and has uio, uio_pci_generic and the vfio stack
+# as uncompressed modules (busybox insmod loads them).
+PC_KERNEL_META=linux-image-cloud-amd64
+
+# Modules per binding, load order as in the recipe (irqbypass before
+# vfio-pci-core); vm_modules_order adds any hard dependency missing here.
+PC_MODS_UIO="uio uio_pci_generic"
+PC_MODS_VFIO="irqbypass vfio vfio_iommu_type1 vfio_virqfd vfio-pci-core vfio-pci"
+
+board_abi() {
+	local pkg
+	pkg=$(vm_resolve_dep "$PC_KERNEL_META" '^linux-image-[0-9]') || return 1
+	printf '%s\n' "${pkg#linux-image-}"
+}
+
+board_prepare() {
+	local abi=$1 out=$2 w=$2/work m list
+	mkdir -p "$w/deb" "$w/x" "$out/rootfs/bin" "$out/rootfs/lib/modules/udrv"
+	vm_apt_download "$w/deb" "linux-image-$abi:amd64" busybox-static:amd64
+	for m in "$w"/deb/*.deb; do
+		vm_deb_extract "$m" "$w/x"
+	done
+	cp "$w/x/boot/vmlinuz-$abi" "$out/kernel" ||
+		vm_die "linux-image-$abi has no /boot/vmlinuz-$abi"
+	cp "$w/x/bin/busybox" "$out/rootfs/bin/busybox" ||
+		vm_die "busybox-static has no /bin/busybox"
+
+	# Flat module dir plus one load list per stack: the guest fragment only
+	# needs insmod (no modules.dep, no modprobe).
+	local moddir=$w/x/lib/modules/$abi
+	for list in uio vfio; do
+		local names
+		[ "$list" = uio ] && names=$PC_MODS_UIO || names=$PC_MODS_VFIO
+		vm_modules_order "$moddir" $names >"$w/$list.order"
+		: >"$out/rootfs/lib/modules/udrv/$list.list"
+		while read -r m; do
+			local base=${m##*/}
+			case $base in
+			*.ko) cp "$moddir/$m" "$out/rootfs/lib/modules/udrv/$base" ;;
+			*.ko.xz) xz -dc "$moddir/$m" >"$out/rootfs/lib/modules/udrv/${base%.xz}"
+				base=${base%.xz} ;;
+			*.ko.zst) zstd -qdc "$moddir/$m" >"$out/rootfs/lib/modules/udrv/${base%.zst}"
+				base=${base%.zst} ;;
+			*) vm_die "unsupported module file $m" ;;
+			esac
+			echo "$base" >>"$out/rootfs/lib/modules/udrv/$list.list"
+		done <"$w/$list.order"
+	done
+}
+
+board_qemu() {
+	local boot=$1 append="console=ttyS0 quiet panic=-1"
+	local -a a=(qemu-system-x86_64 -M q35,kernel-irqchip=split -m 512
+		-nic none -kernel "$boot/kernel" -initrd "$boot/initrd" -device edu)
+	# VFIO needs an IOMMU for a viable group; UIO runs without one, as on
+	# most real machines that use uio_pci_generic.
+	if [ "$VM_BIND" = vfio ]; then
+		a+=(-device intel-iommu,intremap=on)
+		append="$append intel_iommu=on"
+	fi
+	a+=(-append "$append")
+	printf '%s\n' "${a[@]}"
+}
+
+board_guest_setup() {
+	cat <<'EOF'
+# board pc: load the UIO/VFIO modules, find edu (1234:11e8), bind it.
+pc_load() {
+	local m
+	for m in $(cat /lib/modules/udrv/$1.list); do
+		# Already loaded (a dependency shared by both lists) is fine.
+		[ -d "/sys/module/$(echo "${m%.ko}" | tr - _)" ] && continue
+		insmod /lib/modules/udrv/$m || udrv_fail "insmod $m failed"
+	done
+}
+pc_wait() {	# pc_wait PATH: devtmpfs nodes appear asynchronously
+	local i=0
+	while [ ! -e "$1" ]; do
+		i=$((i + 1))
+		[ $i -gt 100 ] && udrv_fail "$1 did not appear"
+		sleep 0.02
+	done
+}
+PC_EDU=
+for d in /sys/bus/pci/devices/*; do
+	if [ "$(cat $d/vendor)" = 0x1234 ] && [ "$(cat $d/device)" = 0x11e8 ]; then
+		PC_EDU=${d##*/}
+		break
+	fi
+done
+[ -n "$PC_EDU" ] || udrv_fail "edu PCI device 1234:11e8 not found"
+export UDRV_EDU_BDF=$PC_EDU
+case $UDRV_BIND in
+uio)
+	pc_load uio
+	echo "1234 11e8" >/sys/bus/pci/drivers/uio_pci_generic/new_id ||
+		udrv_fail "binding edu to uio_pci_generic failed"
+	pc_wait /dev/uio0
+	;;
+vfio)
+	pc_load vfio
+	[ -e /sys/bus/pci/devices/$PC_EDU/iommu_group ] ||
+		udrv_fail "edu $PC_EDU has no iommu_group (intel-iommu missing?)"
+	echo "1234 11e8" >/sys/bus/pci/drivers/vfio-pci/new_id ||
+		udrv_fail "binding edu to vfio-pci failed"
+	PC_GROUP=$(readlink /sys/bus/pci/devices/$PC_EDU/iommu_group)
+	export UDRV_VFIO_GROUP=${PC_GROUP##*/}
+	pc_wait /dev/vfio/$UDRV_VFIO_GROUP
+	;;
+none)
+	pc_load uio
+	pc_load vfio
+	;;
+esac
+EOF
+}
