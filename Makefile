@@ -54,7 +54,7 @@ $(BUILD_ASAN)/build.ninja:
 
 asan: $(BUILD_ASAN)/build.ninja
 	ninja -C $(BUILD_ASAN) -j$(NINJA_JOBS)
-	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 meson test -C $(BUILD_ASAN) --suite unit --print-errorlogs
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 meson test -C $(BUILD_ASAN) --suite unit --suite supervisor --print-errorlogs
 
 test-unit: build
 	meson test -C $(BUILD) --suite unit --print-errorlogs

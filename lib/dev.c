@@ -3,7 +3,6 @@
  * dev.c - opening and closing devices: spec parsing and dispatch to a
  * backend (uio.c, vfio.c), and the operations that only forward to it.
  */
-#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
@@ -47,21 +46,6 @@ void udrv_close(udrv_dev *dev)
 		close(dev->fd);
 	free(dev);
 	errno = saved; /* close is usable on error paths */
-}
-
-/* "DDDD:BB:DD.F", lower- or upper-case hex, exactly. */
-static bool valid_pci_addr(const char *s)
-{
-	static const char shape[] = "xxxx:xx:xx.x";
-
-	if (strlen(s) != sizeof(shape) - 1)
-		return false;
-	for (size_t i = 0; shape[i]; i++) {
-		if (shape[i] == 'x' ? !isxdigit((unsigned char)s[i]) : s[i] != shape[i])
-			return false;
-	}
-	/* device number below 0x20, function below 8 (PCI Local Bus spec 3.0, 3.2.2.3.1) */
-	return s[8] >= '0' && s[8] <= '1' && s[11] >= '0' && s[11] <= '7';
 }
 
 /* First UIO device whose `name` is @name. */
@@ -110,7 +94,7 @@ static udrv_dev *open_pci(const char *addr)
 	unsigned index;
 	int r;
 
-	if (!valid_pci_addr(addr)) {
+	if (!udrv__valid_pci_addr(addr)) {
 		errno = EINVAL;
 		return NULL;
 	}

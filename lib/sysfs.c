@@ -8,6 +8,7 @@
  *   /sys/class/uio/uioN/portio/portM/...
  * M is parsed from the directory name, never taken from readdir() order.
  */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -93,15 +94,12 @@ int udrv__parse_index(const char *s, const char *prefix, unsigned *out)
 	return 0;
 }
 
-int udrv__sysfs_driver(const char *devdir, char *buf, size_t len)
+int udrv__sysfs_link_base(const char *path, char *buf, size_t len)
 {
-	char path[PATH_MAX], target[PATH_MAX];
+	char target[PATH_MAX];
 	const char *base;
-	ssize_t n;
+	ssize_t n = readlink(path, target, sizeof(target) - 1);
 
-	if (snprintf(path, sizeof(path), "%s/driver", devdir) >= (int)sizeof(path))
-		return -ENAMETOOLONG;
-	n = readlink(path, target, sizeof(target) - 1);
 	if (n < 0)
 		return -errno;
 	target[n] = '\0';
@@ -111,6 +109,29 @@ int udrv__sysfs_driver(const char *devdir, char *buf, size_t len)
 		return -EOVERFLOW;
 	strcpy(buf, base);
 	return 0;
+}
+
+int udrv__sysfs_driver(const char *devdir, char *buf, size_t len)
+{
+	char path[PATH_MAX];
+
+	if (snprintf(path, sizeof(path), "%s/driver", devdir) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	return udrv__sysfs_link_base(path, buf, len);
+}
+
+bool udrv__valid_pci_addr(const char *s)
+{
+	static const char shape[] = "xxxx:xx:xx.x";
+
+	if (!s || strlen(s) != sizeof(shape) - 1)
+		return false;
+	for (size_t i = 0; shape[i]; i++) {
+		if (shape[i] == 'x' ? !isxdigit((unsigned char)s[i]) : s[i] != shape[i])
+			return false;
+	}
+	/* device number below 0x20, function below 8 (PCI Local Bus spec 3.0, 3.2.2.3.1) */
+	return s[8] >= '0' && s[8] <= '1' && s[11] >= '0' && s[11] <= '7';
 }
 
 /*

@@ -6,6 +6,7 @@
 #ifndef UDRV_SYSFS_H
 #define UDRV_SYSFS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,6 +26,12 @@ int udrv__parse_index(const char *s, const char *prefix, unsigned *out);
 
 /* Fill @info for /sys/class/uio/uio@index. 0 or -errno (-ENOENT: no such device). */
 int udrv__uio_read_info(unsigned index, struct udrv_uio_info *info);
+
+/* Basename of the target of symlink @path, or -errno. */
+int udrv__sysfs_link_base(const char *path, char *buf, size_t len);
+
+/* "DDDD:BB:DD.F" exactly (hex; device < 0x20, function < 8). */
+bool udrv__valid_pci_addr(const char *s);
 
 /* Basename of the driver bound to a device directory's "driver" link, or -errno. */
 int udrv__sysfs_driver(const char *devdir, char *buf, size_t len);

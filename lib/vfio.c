@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "iova.h"
+#include "sysfs.h"
 #include "udrv_internal.h"
 
 #define NBARS (VFIO_PCI_BAR5_REGION_INDEX + 1)
@@ -81,41 +82,9 @@ static struct vfio_priv *priv_of(udrv_dev *dev)
  */
 static const char *parse_pci_addr(const char *s)
 {
-	static const char shape[] = "hhhh:hh:hh.h";
-	unsigned dv, fn;
-	size_t i;
-
-	if (!s)
-		return NULL;
-	if (strncmp(s, "pci:", 4) == 0)
+	if (s && strncmp(s, "pci:", 4) == 0)
 		s += 4;
-	if (strlen(s) != sizeof(shape) - 1)
-		return NULL;
-	for (i = 0; shape[i]; i++) {
-		if (shape[i] == 'h' ? !isxdigit((unsigned char)s[i]) : s[i] != shape[i])
-			return NULL;
-	}
-	if (sscanf(s + 8, "%2x.%1x", &dv, &fn) != 2 || dv > 0x1f || fn > 7)
-		return NULL;
-	return s;
-}
-
-/* basename of the symlink @path into @out; -errno. */
-static int link_base(const char *path, char *out, size_t outlen)
-{
-	char buf[PATH_MAX];
-	const char *b;
-	ssize_t n = readlink(path, buf, sizeof(buf) - 1);
-
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	b = strrchr(buf, '/');
-	b = b ? b + 1 : buf;
-	if (strlen(b) >= outlen)
-		return -ENAMETOOLONG;
-	strcpy(out, b);
-	return 0;
+	return udrv__valid_pci_addr(s) ? s : NULL;
 }
 
 /* Physical start of BAR @bar from sysfs `resource` (one "start end flags" line per resource). */
@@ -672,13 +641,13 @@ udrv_dev *udrv__vfio_open(const char *pci_addr)
 		return NULL;
 	}
 	snprintf(path, sizeof(path), "%s/driver", devdir);
-	if (link_base(path, word, sizeof(word)) < 0 || strcmp(word, "vfio-pci") != 0) {
+	if (udrv__sysfs_link_base(path, word, sizeof(word)) < 0 || strcmp(word, "vfio-pci") != 0) {
 		errno = ENODEV; /* unbound, or bound to a host driver */
 		return NULL;
 	}
 	/* No iommu_group: no IOMMU, so no safe DMA; noiommu mode is not supported. */
 	snprintf(path, sizeof(path), "%s/iommu_group", devdir);
-	if (link_base(path, word, sizeof(word)) < 0) {
+	if (udrv__sysfs_link_base(path, word, sizeof(word)) < 0) {
 		errno = ENODEV;
 		return NULL;
 	}

@@ -1,6 +1,23 @@
 /* SPDX-License-Identifier: MIT */
+/* udrvctl.h - the subcommands of udrvctl; each gets argv from its own name on. */
 #ifndef UDRVCTL_H
 #define UDRVCTL_H
-/* `udrvctl list`: the UIO devices found in sysfs, as lsuio printed them. */
+
+/* Default control socket of driver_supervisor (overridden by --control or $UDRV_CONTROL). */
+#define UDRVCTL_DEFAULT_CONTROL "/run/udrv/supervisor.sock"
+
+/* The control socket path chosen on the command line (main.c). */
+extern const char *udrvctl_control_path;
+
+/* list.c: UIO/VFIO devices on this machine (no supervisor needed). */
 int udrvctl_list(int argc, char **argv);
-#endif
+
+/* ctl.c: commands talking to driver_supervisor. Return the exit status. */
+int udrvctl_status(int argc, char **argv);
+int udrvctl_start(int argc, char **argv);
+int udrvctl_stop(int argc, char **argv);
+int udrvctl_restart(int argc, char **argv);
+int udrvctl_reset_failed(int argc, char **argv);
+int udrvctl_log(int argc, char **argv);
+
+#endif /* UDRVCTL_H */

@@ -60,7 +60,7 @@ board_prepare() {
 board_qemu() {
 	local boot=$1 append="console=ttyS0 quiet panic=-1"
 	local -a a=(qemu-system-x86_64 -M q35,kernel-irqchip=split -m 512
-		-nic none -kernel "$boot/kernel" -initrd "$boot/initrd" -device edu)
+		-nic none -kernel "$boot/kernel" -initrd "$boot/initrd" -device edu,addr=03.0)
 	# VFIO needs an IOMMU for a viable group; UIO runs without one, as on
 	# most real machines that use uio_pci_generic.
 	if [ "$VM_BIND" = vfio ]; then

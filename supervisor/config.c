@@ -1,0 +1,642 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * config.c - unit-file parser for `NAME.driver` files.
+ *
+ * Hand-written rather than libinih: we need the line number of every key
+ * for error messages, repeated keys (Environment=) accumulated in order,
+ * systemd's quoting rules for ExecStart=/Environment=, and strict
+ * rejection of unknown sections and keys. inih would give us only the
+ * section/key/value split and we would re-check all of that anyway.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define USEC_PER_MSEC 1000ULL
+#define USEC_PER_SEC 1000000ULL
+
+static const struct {
+	const char *suffix;
+	uint64_t usec;
+} time_units[] = {
+	{ "us", 1 }, { "usec", 1 },
+	{ "ms", USEC_PER_MSEC }, { "msec", USEC_PER_MSEC },
+	{ "s", USEC_PER_SEC }, { "sec", USEC_PER_SEC }, { "", USEC_PER_SEC },
+	{ "m", 60 * USEC_PER_SEC }, { "min", 60 * USEC_PER_SEC },
+	{ "h", 3600 * USEC_PER_SEC }, { "hr", 3600 * USEC_PER_SEC },
+};
+
+int parse_time_usec(const char *s, uint64_t *out)
+{
+	uint64_t total = 0;
+	bool any = false;
+
+	if (!s || !out)
+		return -EINVAL;
+	while (isspace((unsigned char)*s))
+		s++;
+	if (strcmp(s, "infinity") == 0) {
+		*out = UINT64_MAX;
+		return 0;
+	}
+	while (*s) {
+		uint64_t whole = 0, frac = 0, frac_div = 1, unit = 0;
+		const char *p = s;
+		char word[8];
+		size_t wl = 0;
+
+		if (!isdigit((unsigned char)*p))
+			return -EINVAL; /* also rejects a sign */
+		for (; isdigit((unsigned char)*p); p++) {
+			if (whole > (UINT64_MAX - 9) / 10)
+				return -ERANGE;
+			whole = whole * 10 + (uint64_t)(*p - '0');
+		}
+		if (*p == '.') {
+			p++;
+			if (!isdigit((unsigned char)*p))
+				return -EINVAL;
+			for (; isdigit((unsigned char)*p); p++) {
+				if (frac_div < 1000000000ULL) { /* beyond ns precision is noise */
+					frac = frac * 10 + (uint64_t)(*p - '0');
+					frac_div *= 10;
+				}
+			}
+		}
+		while (*p == ' ' || *p == '\t')
+			p++;
+		while (isalpha((unsigned char)*p)) {
+			if (wl + 1 >= sizeof(word))
+				return -EINVAL;
+			word[wl++] = *p++;
+		}
+		word[wl] = '\0';
+		for (size_t i = 0; i < sizeof(time_units) / sizeof(time_units[0]); i++)
+			if (strcmp(word, time_units[i].suffix) == 0)
+				unit = time_units[i].usec;
+		if (!unit)
+			return -EINVAL;
+		if (whole > UINT64_MAX / unit)
+			return -ERANGE;
+		uint64_t v = whole * unit + frac * unit / frac_div;
+		if (total > UINT64_MAX - v)
+			return -ERANGE;
+		total += v;
+		any = true;
+		while (isspace((unsigned char)*p))
+			p++;
+		s = p;
+	}
+	if (!any)
+		return -EINVAL;
+	*out = total;
+	return 0;
+}
+
+const char *format_time(uint64_t usec, char *buf, size_t len)
+{
+	if (usec == UINT64_MAX)
+		snprintf(buf, len, "infinity");
+	else if (usec == 0)
+		snprintf(buf, len, "0");
+	else if (usec % (60 * USEC_PER_SEC) == 0)
+		snprintf(buf, len, "%llumin", (unsigned long long)(usec / (60 * USEC_PER_SEC)));
+	else if (usec % USEC_PER_SEC == 0)
+		snprintf(buf, len, "%llus", (unsigned long long)(usec / USEC_PER_SEC));
+	else if (usec >= 10 * USEC_PER_SEC)
+		snprintf(buf, len, "%.1fs", (double)usec / USEC_PER_SEC);
+	else if (usec % USEC_PER_MSEC == 0)
+		snprintf(buf, len, "%llums", (unsigned long long)(usec / USEC_PER_MSEC));
+	else if (usec >= USEC_PER_MSEC)
+		snprintf(buf, len, "%.1fms", (double)usec / USEC_PER_MSEC);
+	else
+		snprintf(buf, len, "%lluus", (unsigned long long)usec);
+	return buf;
+}
+
+void strv_free(char **v)
+{
+	if (!v)
+		return;
+	for (char **p = v; *p; p++)
+		free(*p);
+	free(v);
+}
+
+char **split_words(const char *s, size_t *n)
+{
+	size_t cap = 4, count = 0, len = strlen(s);
+	char **v = calloc(cap + 1, sizeof(*v));
+	char *word = malloc(len + 1);
+
+	if (!v || !word)
+		goto nomem;
+	for (;;) {
+		size_t wl = 0;
+		char quote = 0;
+
+		while (isspace((unsigned char)*s))
+			s++;
+		if (!*s)
+			break;
+		while (*s && (quote || !isspace((unsigned char)*s))) {
+			if (quote && *s == quote) {
+				quote = 0;
+				s++;
+			} else if (!quote && (*s == '"' || *s == '\'')) {
+				quote = *s++;
+			} else if (*s == '\\' && quote != '\'' && s[1]) {
+				word[wl++] = s[1];
+				s += 2;
+			} else {
+				word[wl++] = *s++;
+			}
+		}
+		if (quote) {
+			free(word);
+			strv_free(v);
+			errno = EINVAL;
+			return NULL;
+		}
+		if (count == cap) {
+			char **nv = realloc(v, (cap * 2 + 1) * sizeof(*v));
+			if (!nv)
+				goto nomem;
+			v = nv;
+			cap *= 2;
+		}
+		word[wl] = '\0';
+		v[count] = strdup(word);
+		if (!v[count])
+			goto nomem;
+		v[++count] = NULL;
+	}
+	free(word);
+	if (n)
+		*n = count;
+	return v;
+nomem:
+	free(word);
+	strv_free(v);
+	errno = ENOMEM;
+	return NULL;
+}
+
+void config_defaults(struct drv_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->restart = RESTART_ON_FAILURE;
+	c->type = TYPE_NOTIFY;
+	c->restart_usec = 100 * USEC_PER_MSEC;       /* systemd's default */
+	c->restart_max_usec = 10 * USEC_PER_SEC;
+	c->restart_reset_usec = 10 * USEC_PER_SEC;
+	c->start_limit_burst = 5;                    /* systemd's defaults */
+	c->start_limit_usec = 10 * USEC_PER_SEC;
+	c->watchdog_usec = 0;
+	c->timeout_stop_usec = 5 * USEC_PER_SEC;
+	c->timeout_start_usec = 30 * USEC_PER_SEC;
+}
+
+void config_free(struct drv_config *c)
+{
+	if (!c)
+		return;
+	free(c->path);
+	free(c->description);
+	strv_free(c->argv);
+	free(c->device);
+	strv_free(c->env);
+	free(c->log_prefix);
+	free(c->listen);
+	memset(c, 0, sizeof(*c));
+}
+
+int config_name_from_path(const char *path, char *name, size_t len)
+{
+	const char *base = strrchr(path, '/');
+	size_t n;
+
+	base = base ? base + 1 : path;
+	n = strlen(base);
+	if (n <= strlen(".driver") || strcmp(base + n - strlen(".driver"), ".driver") != 0)
+		return -EINVAL;
+	n -= strlen(".driver");
+	if (n >= len)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)base[i]) && !strchr("_-.@", base[i]))
+			return -EINVAL;
+	memcpy(name, base, n);
+	name[n] = '\0';
+	return 0;
+}
+
+static int fail(char *err, size_t errlen, const char *path, unsigned line,
+		const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+static int fail(char *err, size_t errlen, const char *path, unsigned line,
+		const char *key, const char *fmt, ...)
+{
+	char msg[SUP_ERR_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (key)
+		snprintf(err, errlen, "%s:%u: %s: %s", path, line, key, msg);
+	else
+		snprintf(err, errlen, "%s:%u: %s", path, line, msg);
+	return -EINVAL;
+}
+
+static char *strip(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+/* ExecStart= with a relative path containing '/' is taken relative to the
+ * unit file's directory, so a driver directory can be moved as a whole. */
+static int resolve_exec(struct drv_config *c)
+{
+	const char *slash = strrchr(c->path, '/');
+	char *abs;
+
+	if (c->argv[0][0] == '/' || !strchr(c->argv[0], '/'))
+		return 0;
+	if (asprintf(&abs, "%.*s/%s", slash ? (int)(slash - c->path) : 1,
+		     slash ? c->path : ".", c->argv[0]) < 0)
+		return -ENOMEM;
+	free(c->argv[0]);
+	c->argv[0] = abs;
+	return 0;
+}
+
+static bool valid_env_name(const char *s, size_t n)
+{
+	if (n == 0 || isdigit((unsigned char)s[0]))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '_')
+			return false;
+	return true;
+}
+
+static int set_str(char **dst, const char *v)
+{
+	char *d = strdup(v);
+
+	if (!d)
+		return -ENOMEM;
+	free(*dst);
+	*dst = d;
+	return 0;
+}
+
+/* One key of [Driver]. Returns 0, -EINVAL with @why set, or -ENOMEM. */
+static int apply_key(struct drv_config *c, const char *key, const char *val,
+		     char *why, size_t wlen)
+{
+	static const char time_hint[] = "expected a time such as 500ms, 2s or 1min";
+	uint64_t *tp = NULL;
+	int r;
+
+	if (strcmp(key, "ExecStart") == 0) {
+		char **v = split_words(val, NULL);
+		if (!v) {
+			int e = errno;
+			snprintf(why, wlen, e == EINVAL ? "unterminated quote in '%s'" : "out of memory", val);
+			return -e;
+		}
+		if (!v[0]) {
+			strv_free(v);
+			snprintf(why, wlen, "empty command");
+			return -EINVAL;
+		}
+		strv_free(c->argv);
+		c->argv = v;
+		return resolve_exec(c);
+	}
+	if (strcmp(key, "Environment") == 0) {
+		size_t n;
+		char **v = split_words(val, &n);
+		if (!v) {
+			int e = errno;
+			snprintf(why, wlen, e == EINVAL ? "unterminated quote in '%s'" : "out of memory", val);
+			return -e;
+		}
+		for (size_t i = 0; i < n; i++) {
+			char *eq = strchr(v[i], '=');
+			if (!eq || !valid_env_name(v[i], (size_t)(eq - v[i]))) {
+				snprintf(why, wlen, "'%s' is not a VAR=value assignment", v[i]);
+				strv_free(v);
+				return -EINVAL;
+			}
+		}
+		char **nv = realloc(c->env, (c->nenv + n + 1) * sizeof(*nv));
+		if (!nv) {
+			strv_free(v);
+			return -ENOMEM;
+		}
+		c->env = nv;
+		memcpy(c->env + c->nenv, v, n * sizeof(*v));
+		c->nenv += n;
+		c->env[c->nenv] = NULL;
+		free(v); /* the strings now belong to c->env */
+		return 0;
+	}
+	if (strcmp(key, "Device") == 0)
+		return set_str(&c->device, val);
+	if (strcmp(key, "Description") == 0)
+		return set_str(&c->description, val);
+	if (strcmp(key, "LogPrefix") == 0)
+		return set_str(&c->log_prefix, val);
+	if (strcmp(key, "Listen") == 0) {
+		if (val[0] != '/' && val[0] != '@') {
+			snprintf(why, wlen, "'%s' is not an absolute socket path or @abstract name", val);
+			return -EINVAL;
+		}
+		if (strlen(val) >= 108) {
+			snprintf(why, wlen, "socket path longer than 107 bytes");
+			return -EINVAL;
+		}
+		return set_str(&c->listen, val);
+	}
+	if (strcmp(key, "Restart") == 0) {
+		if (strcmp(val, "no") == 0)
+			c->restart = RESTART_NO;
+		else if (strcmp(val, "on-failure") == 0)
+			c->restart = RESTART_ON_FAILURE;
+		else if (strcmp(val, "always") == 0)
+			c->restart = RESTART_ALWAYS;
+		else {
+			snprintf(why, wlen, "'%s' is not one of no, on-failure, always", val);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (strcmp(key, "Type") == 0) {
+		if (strcmp(val, "notify") == 0)
+			c->type = TYPE_NOTIFY;
+		else if (strcmp(val, "simple") == 0)
+			c->type = TYPE_SIMPLE;
+		else {
+			snprintf(why, wlen, "'%s' is not one of notify, simple", val);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (strcmp(key, "StartLimitBurst") == 0) {
+		char *end;
+		unsigned long v;
+		errno = 0;
+		v = strtoul(val, &end, 10);
+		if (!isdigit((unsigned char)val[0]) || *end || errno || v > 100000) {
+			snprintf(why, wlen, "'%s' is not a count between 0 and 100000", val);
+			return -EINVAL;
+		}
+		c->start_limit_burst = (unsigned)v;
+		return 0;
+	}
+	if (strcmp(key, "RestartSec") == 0)
+		tp = &c->restart_usec;
+	else if (strcmp(key, "RestartMaxDelaySec") == 0)
+		tp = &c->restart_max_usec;
+	else if (strcmp(key, "RestartResetSec") == 0)
+		tp = &c->restart_reset_usec;
+	else if (strcmp(key, "StartLimitIntervalSec") == 0)
+		tp = &c->start_limit_usec;
+	else if (strcmp(key, "WatchdogSec") == 0)
+		tp = &c->watchdog_usec;
+	else if (strcmp(key, "TimeoutStopSec") == 0)
+		tp = &c->timeout_stop_usec;
+	else if (strcmp(key, "TimeoutStartSec") == 0)
+		tp = &c->timeout_start_usec;
+	if (!tp) {
+		snprintf(why, wlen, "unknown key");
+		return -EINVAL;
+	}
+	r = parse_time_usec(val, tp);
+	if (r == -ERANGE)
+		snprintf(why, wlen, "'%s' is too large", val);
+	else if (r < 0)
+		snprintf(why, wlen, "'%s' is not a valid time (%s)", val, time_hint);
+	if (r == 0 && *tp == UINT64_MAX && tp != &c->timeout_start_usec &&
+	    tp != &c->timeout_stop_usec && tp != &c->restart_max_usec) {
+		snprintf(why, wlen, "'infinity' makes no sense here");
+		r = -EINVAL;
+	}
+	if (r == 0 && tp == &c->timeout_start_usec && *tp == UINT64_MAX)
+		*tp = 0; /* infinity: wait for READY=1 forever */
+	return r;
+}
+
+int config_parse_buf(const char *path, const char *text, struct drv_config *c,
+		     char *err, size_t errlen)
+{
+	char name[SUP_NAME_MAX];
+	bool in_driver = false, seen_driver = false;
+	unsigned lineno = 0;
+	const char *p = text;
+	int r;
+
+	config_defaults(c);
+	if (config_name_from_path(path, name, sizeof(name)) < 0) {
+		snprintf(err, errlen, "%s: the file name must be NAME.driver, NAME of "
+			 "letters, digits, '_', '-', '.', '@' (at most %d)", path, SUP_NAME_MAX - 1);
+		return -EINVAL;
+	}
+	strcpy(c->name, name);
+	c->path = strdup(path);
+	if (!c->path)
+		return -ENOMEM;
+
+	while (*p) {
+		const char *eol = strchrnul(p, '\n');
+		size_t n = (size_t)(eol - p);
+		char *line = strndup(p, n), *s, *eq;
+		char why[SUP_ERR_MAX];
+
+		p = *eol ? eol + 1 : eol;
+		lineno++;
+		if (!line) {
+			r = -ENOMEM;
+			goto out;
+		}
+		s = strip(line);
+		if (!*s || *s == '#' || *s == ';') {
+			free(line);
+			continue;
+		}
+		if (*s == '[') {
+			char *close = strchr(s, ']');
+			if (!close || close[1]) {
+				r = fail(err, errlen, path, lineno, NULL, "malformed section header '%s'", s);
+			} else {
+				*close = '\0';
+				in_driver = strcmp(s + 1, "Driver") == 0;
+				seen_driver |= in_driver;
+				r = in_driver ? 0 : fail(err, errlen, path, lineno, NULL,
+							 "unknown section [%s] (expected [Driver])", s + 1);
+			}
+			free(line);
+			if (r < 0)
+				goto out;
+			continue;
+		}
+		eq = strchr(s, '=');
+		if (!eq) {
+			r = fail(err, errlen, path, lineno, NULL, "'%s' is not KEY=VALUE", s);
+			free(line);
+			goto out;
+		}
+		*eq = '\0';
+		char *key = strip(s), *val = strip(eq + 1);
+		if (!in_driver) {
+			r = fail(err, errlen, path, lineno, key, "key outside the [Driver] section");
+			free(line);
+			goto out;
+		}
+		why[0] = '\0';
+		r = apply_key(c, key, val, why, sizeof(why));
+		if (r < 0)
+			fail(err, errlen, path, lineno, key, "%s", why[0] ? why : strerror(-r));
+		free(line);
+		if (r < 0)
+			goto out;
+	}
+	if (!seen_driver) {
+		r = fail(err, errlen, path, lineno, NULL, "no [Driver] section");
+		goto out;
+	}
+	if (!c->argv) {
+		r = fail(err, errlen, path, lineno, "ExecStart", "missing (every driver needs a command)");
+		goto out;
+	}
+	if (c->restart_max_usec < c->restart_usec)
+		c->restart_max_usec = c->restart_usec;
+	if (!c->log_prefix) {
+		if (asprintf(&c->log_prefix, "[%s] ", c->name) < 0) {
+			c->log_prefix = NULL;
+			r = -ENOMEM;
+			goto out;
+		}
+	} else {
+		/* expand %n (the driver name) and %% */
+		size_t cap = strlen(c->log_prefix) * SUP_NAME_MAX + 1, o = 0;
+		char *x = malloc(cap);
+		if (!x) {
+			r = -ENOMEM;
+			goto out;
+		}
+		for (const char *q = c->log_prefix; *q; q++) {
+			if (q[0] == '%' && q[1] == 'n') {
+				o += (size_t)sprintf(x + o, "%s", c->name);
+				q++;
+			} else if (q[0] == '%' && q[1] == '%') {
+				x[o++] = '%';
+				q++;
+			} else {
+				x[o++] = *q;
+			}
+		}
+		x[o] = '\0';
+		free(c->log_prefix);
+		c->log_prefix = x;
+	}
+	return 0;
+out:
+	if (r == -ENOMEM)
+		snprintf(err, errlen, "%s: out of memory", path);
+	config_free(c);
+	return r;
+}
+
+int config_parse_file(const char *path, struct drv_config *c, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	char *buf;
+	ssize_t n;
+	int r;
+
+	memset(c, 0, sizeof(*c));
+	if (fd < 0) {
+		r = -errno;
+		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		return r;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > 1 << 20) {
+		snprintf(err, errlen, "%s: not a regular file of at most 1 MiB", path);
+		close(fd);
+		return -EINVAL;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	n = read(fd, buf, (size_t)st.st_size);
+	r = n < 0 ? -errno : 0;
+	close(fd);
+	if (r < 0) {
+		snprintf(err, errlen, "%s: read: %s", path, strerror(-r));
+		free(buf);
+		return r;
+	}
+	buf[n] = '\0';
+	if (memchr(buf, '\0', (size_t)n)) {
+		snprintf(err, errlen, "%s: contains NUL bytes (not a text file)", path);
+		free(buf);
+		return -EINVAL;
+	}
+	r = config_parse_buf(path, buf, c, err, errlen);
+	free(buf);
+	return r;
+}
+
+static bool streq0(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+static bool strv_equal(char **a, char **b)
+{
+	if (!a || !b)
+		return a == b;
+	for (; *a && *b; a++, b++)
+		if (strcmp(*a, *b) != 0)
+			return false;
+	return !*a && !*b;
+}
+
+bool config_equal(const struct drv_config *a, const struct drv_config *b)
+{
+	return strcmp(a->name, b->name) == 0 && strv_equal(a->argv, b->argv) &&
+	       strv_equal(a->env, b->env) && streq0(a->device, b->device) &&
+	       streq0(a->log_prefix, b->log_prefix) && streq0(a->listen, b->listen) &&
+	       streq0(a->description, b->description) &&
+	       a->restart == b->restart && a->type == b->type &&
+	       a->restart_usec == b->restart_usec && a->restart_max_usec == b->restart_max_usec &&
+	       a->restart_reset_usec == b->restart_reset_usec &&
+	       a->start_limit_burst == b->start_limit_burst &&
+	       a->start_limit_usec == b->start_limit_usec && a->watchdog_usec == b->watchdog_usec &&
+	       a->timeout_stop_usec == b->timeout_stop_usec &&
+	       a->timeout_start_usec == b->timeout_start_usec;
+}

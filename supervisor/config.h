@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * config.h - driver unit files (`NAME.driver`, systemd-unit style) and the
+ * time-unit parser. Pure functions: no globals, no printing; errors come
+ * back as text naming file, line and key so the caller can print them.
+ */
+#ifndef SUP_CONFIG_H
+#define SUP_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SUP_NAME_MAX 64
+#define SUP_ERR_MAX 512
+
+enum restart_policy { RESTART_NO, RESTART_ON_FAILURE, RESTART_ALWAYS };
+enum drv_type { TYPE_NOTIFY, TYPE_SIMPLE };
+
+/* Everything one unit file says. Times in microseconds; 0 means "off"
+ * where the key says so (WatchdogSec, TimeoutStartSec, StartLimitBurst). */
+struct drv_config {
+	char name[SUP_NAME_MAX];  /* from the file name, without ".driver" */
+	char *path;               /* the unit file */
+	char *description;
+	char **argv;              /* ExecStart= split into words, NULL-terminated */
+	char *device;             /* Device= (a udrv spec), or NULL */
+	char **env;               /* Environment= assignments, NULL-terminated */
+	size_t nenv;
+	char *log_prefix;         /* LogPrefix=, "%n" expanded to the name */
+	char *listen;             /* Listen= socket path, or NULL */
+	enum restart_policy restart;
+	enum drv_type type;
+	uint64_t restart_usec;        /* RestartSec= */
+	uint64_t restart_max_usec;    /* RestartMaxDelaySec= */
+	uint64_t restart_reset_usec;  /* RestartResetSec=: a healthy run this long resets backoff */
+	unsigned start_limit_burst;   /* StartLimitBurst= (0 = no limit) */
+	uint64_t start_limit_usec;    /* StartLimitIntervalSec= */
+	uint64_t watchdog_usec;       /* WatchdogSec= (0 = off) */
+	uint64_t timeout_stop_usec;   /* TimeoutStopSec= */
+	uint64_t timeout_start_usec;  /* TimeoutStartSec= (0 = wait forever for READY=1) */
+};
+
+/*
+ * parse_time_usec - "500ms", "2s", "1min 30s", "1.5s", "250us", "2h";
+ * a bare number is seconds (as in systemd). "infinity" gives UINT64_MAX.
+ * Returns 0, or -EINVAL (bad syntax/unit) / -ERANGE (overflow).
+ */
+int parse_time_usec(const char *s, uint64_t *out);
+
+/* format_time - "0", "250us", "100ms", "2s", "1.5s", "2min": short, exact when possible. */
+const char *format_time(uint64_t usec, char *buf, size_t len);
+
+/* split_words - split a command line into words: whitespace separates,
+ * "..." and '...' quote, backslash escapes. Returns a NULL-terminated
+ * malloc'ed vector (free with strv_free) or NULL with errno EINVAL (an
+ * unterminated quote) or ENOMEM. *n gets the word count when n != NULL. */
+char **split_words(const char *s, size_t *n);
+void strv_free(char **v);
+
+/* config_defaults - fill @c with the defaults (name set by the caller). */
+void config_defaults(struct drv_config *c);
+
+/*
+ * config_parse_buf - parse unit text @text as file @path (used in messages)
+ * into @c (defaults applied first; the name comes from @path).
+ * Returns 0, or -EINVAL with @err = "PATH:LINE: KEY: what is wrong".
+ */
+int config_parse_buf(const char *path, const char *text, struct drv_config *c,
+		     char *err, size_t errlen);
+/* config_parse_file - read @path then config_parse_buf. -errno on I/O errors, with @err set. */
+int config_parse_file(const char *path, struct drv_config *c, char *err, size_t errlen);
+
+/* config_name_from_path - "dir/gpio.driver" -> "gpio". -EINVAL when the name is not usable. */
+int config_name_from_path(const char *path, char *name, size_t len);
+
+/* config_free - release what @c owns (not @c itself). */
+void config_free(struct drv_config *c);
+
+/* config_equal - true when both would run the driver the same way. */
+bool config_equal(const struct drv_config *a, const struct drv_config *b);
+
+#endif /* SUP_CONFIG_H */

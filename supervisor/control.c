@@ -1,0 +1,386 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * control.c - the control socket (SOCK_STREAM, mode 0600, peers checked
+ * with SO_PEERCRED: root or our own uid).
+ *
+ * Protocol: the client sends one line of words,
+ *   status [NAME] [--json] | start NAME | stop NAME | restart NAME
+ *   | reset-failed NAME | log NAME [N]      (start/stop/restart take --no-block)
+ * and gets "OK\n" followed by the output, or "ERR message\n"; then the
+ * server closes. start/restart answer once the driver is running (or has
+ * failed, or backs off), stop once it is stopped, unless --no-block.
+ * Nothing blocks the loop: input and output are buffered per client.
+ */
+#include "sbuf.h"
+#include "sup.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+enum wait_kind { WAIT_NONE, WAIT_UP, WAIT_DOWN };
+
+struct client {
+	struct client *next;
+	int fd;
+	struct watch w;
+	char in[1024];
+	size_t inlen;
+	struct sbuf out;
+	size_t outpos;
+	bool replied;
+	struct drv *wait_drv;
+	enum wait_kind wait;
+};
+
+static struct client *clients;
+static char *ctl_path;
+
+int control_open(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	mode_t old;
+	int fd, r;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	/* A socket file left by a supervisor that died is replaced; one that
+	 * answers belongs to a running supervisor and is not. */
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 || errno == EAGAIN) {
+		close(fd);
+		return -EADDRINUSE;
+	}
+	close(fd);
+	unlink(path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	old = umask(0077); /* root (or our user) only */
+	r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (r < 0 || listen(fd, 32) < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	ctl_path = strdup(path);
+	sup.ctl_fd = fd;
+	sup.w_ctl = (struct watch){ W_CONTROL, NULL };
+	return loop_add(fd, EPOLLIN, &sup.w_ctl);
+}
+
+static void client_free(struct client *c)
+{
+	struct client **pp;
+
+	for (pp = &clients; *pp && *pp != c; pp = &(*pp)->next)
+		;
+	if (*pp)
+		*pp = c->next;
+	close(c->fd); /* also leaves the epoll set */
+	sbuf_free(&c->out);
+	free(c);
+}
+
+void control_close(void)
+{
+	while (clients)
+		client_free(clients);
+	if (sup.ctl_fd >= 0) {
+		close(sup.ctl_fd);
+		sup.ctl_fd = -1;
+	}
+	if (ctl_path) {
+		unlink(ctl_path);
+		free(ctl_path);
+		ctl_path = NULL;
+	}
+}
+
+/* Queue the reply and start writing it. */
+static void reply(struct client *c, bool ok, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void reply(struct client *c, bool ok, const char *fmt, ...)
+{
+	struct sbuf head = { 0 };
+	char msg[1024] = "";
+	va_list ap;
+
+	if (fmt) {
+		va_start(ap, fmt);
+		vsnprintf(msg, sizeof(msg), fmt, ap);
+		va_end(ap);
+	}
+	if (ok)
+		sbuf_printf(&head, "OK\n");
+	else
+		sbuf_printf(&head, "ERR %s\n", msg);
+	if (c->out.len)
+		sbuf_add(&head, c->out.s, c->out.len);
+	sbuf_free(&c->out);
+	c->out = head;
+	c->replied = true;
+	c->wait = WAIT_NONE;
+	c->wait_drv = NULL;
+	epoll_ctl(sup.epfd, EPOLL_CTL_MOD, c->fd,
+		  &(struct epoll_event){ .events = EPOLLOUT, .data.ptr = &c->w });
+}
+
+static void reply_state(struct client *c, struct drv *d)
+{
+	char t[32];
+
+	switch (d->state) {
+	case ST_RUNNING:
+		sbuf_printf(&c->out, "%s is running (pid %d)\n", d->cfg.name, (int)d->pid);
+		reply(c, true, NULL);
+		break;
+	case ST_STOPPED:
+		if (c->wait == WAIT_DOWN) {
+			sbuf_printf(&c->out, "%s is stopped\n", d->cfg.name);
+			reply(c, true, NULL);
+		} else {
+			reply(c, false, "%s stopped: %s", d->cfg.name, d->reason);
+		}
+		break;
+	case ST_FAILED:
+		if (c->wait == WAIT_DOWN) {
+			sbuf_printf(&c->out, "%s is failed: %s\n", d->cfg.name, d->reason);
+			reply(c, true, NULL);
+		} else {
+			reply(c, false, "%s failed: %s", d->cfg.name, d->reason);
+		}
+		break;
+	case ST_BACKOFF:
+		reply(c, false, "%s %s; restarting in %s", d->cfg.name, d->last_exit,
+		      format_time(d->timer_deadline > now_usec() ? d->timer_deadline - now_usec() : 0,
+				  t, sizeof(t)));
+		break;
+	default:
+		break; /* not settled yet */
+	}
+}
+
+void control_driver_changed(struct drv *d)
+{
+	for (struct client *c = clients; c; c = c->next) {
+		if (c->wait_drv != d || c->replied)
+			continue;
+		if (c->wait == WAIT_UP && d->state != ST_STARTING && d->state != ST_STOPPING &&
+		    d->state != ST_ABORTING)
+			reply_state(c, d);
+		else if (c->wait == WAIT_DOWN && drv_idle(d))
+			reply_state(c, d);
+	}
+}
+
+void control_driver_gone(struct drv *d)
+{
+	for (struct client *c = clients; c; c = c->next)
+		if (c->wait_drv == d && !c->replied) {
+			sbuf_printf(&c->out, "%s removed\n", d->cfg.name);
+			reply(c, true, NULL);
+		}
+}
+
+static void do_log(struct client *c, struct drv *d, const char *nstr)
+{
+	unsigned long n = 50;
+
+	if (nstr) {
+		char *end;
+		errno = 0;
+		n = strtoul(nstr, &end, 10);
+		if (*end || errno || nstr[0] == '-') {
+			reply(c, false, "log: '%s' is not a line count", nstr);
+			return;
+		}
+	}
+	for (unsigned i = 0;; i++) {
+		const char *line = logring_get(&d->log, n > LOGRING_LINES ? LOGRING_LINES : (unsigned)n, i);
+		if (!line)
+			break;
+		sbuf_printf(&c->out, "%s\n", line);
+	}
+	reply(c, true, NULL);
+}
+
+static void execute(struct client *c, char *line)
+{
+	char *argv[8], *save = NULL;
+	int argc = 0;
+	bool json = false, no_block = false;
+	struct drv *d = NULL;
+
+	for (char *w = strtok_r(line, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+		if (strcmp(w, "--json") == 0)
+			json = true;
+		else if (strcmp(w, "--no-block") == 0)
+			no_block = true;
+		else if (argc < 8)
+			argv[argc++] = w;
+		else {
+			reply(c, false, "too many arguments");
+			return;
+		}
+	}
+	if (argc == 0) {
+		reply(c, false, "empty request");
+		return;
+	}
+	if (argc >= 2) {
+		d = drv_find(argv[1]);
+		if (!d) {
+			reply(c, false, "no driver named '%s'", argv[1]);
+			return;
+		}
+	}
+	if (strcmp(argv[0], "status") == 0 && argc <= 2) {
+		if (json)
+			status_json(&c->out, sup.drivers, d ? d->cfg.name : NULL, now_usec());
+		else
+			status_text(&c->out, sup.drivers, d ? d->cfg.name : NULL, now_usec());
+		reply(c, true, NULL);
+		return;
+	}
+	if (strcmp(argv[0], "log") == 0 && (argc == 2 || argc == 3)) {
+		do_log(c, d, argc == 3 ? argv[2] : NULL);
+		return;
+	}
+	static const struct {
+		const char *name;
+		enum drv_event ev;
+		enum wait_kind wait;
+	} cmds[] = {
+		{ "start", EV_START, WAIT_UP },
+		{ "stop", EV_STOP, WAIT_DOWN },
+		{ "restart", EV_RESTART, WAIT_UP },
+		{ "reset-failed", EV_RESET, WAIT_NONE },
+	};
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (strcmp(argv[0], cmds[i].name) != 0)
+			continue;
+		if (argc != 2) {
+			reply(c, false, "usage: %s NAME", cmds[i].name);
+			return;
+		}
+		if (sup.shutting_down) {
+			reply(c, false, "the supervisor is shutting down");
+			return;
+		}
+		if (cmds[i].ev == EV_RESET && d->state != ST_FAILED) {
+			sbuf_printf(&c->out, "%s is not failed (%s)\n", d->cfg.name, drv_public_state(d));
+			reply(c, true, NULL);
+			return;
+		}
+		if (cmds[i].ev == EV_START && !drv_idle(d) && d->state != ST_BACKOFF) {
+			sbuf_printf(&c->out, "%s is already %s\n", d->cfg.name, drv_public_state(d));
+			reply(c, true, NULL);
+			return;
+		}
+		c->wait = no_block ? WAIT_NONE : cmds[i].wait;
+		c->wait_drv = d;
+		drv_event(d, cmds[i].ev); /* may settle and reply at once */
+		if (!c->replied && c->wait == WAIT_NONE) {
+			sbuf_printf(&c->out, "%s is %s\n", d->cfg.name, drv_public_state(d));
+			reply(c, true, NULL);
+		}
+		return;
+	}
+	reply(c, false, "unknown request '%s' (expected status, start, stop, restart, "
+	      "reset-failed, log)", argv[0]);
+}
+
+void control_on_accept(void)
+{
+	for (;;) {
+		int fd = accept4(sup.ctl_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		struct ucred cred;
+		socklen_t len = sizeof(cred);
+		struct client *c;
+
+		if (fd < 0)
+			return; /* EAGAIN, or a client that went away */
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
+		    (cred.uid != 0 && cred.uid != geteuid())) {
+			static const char msg[] = "ERR permission denied\n";
+			ssize_t r = write(fd, msg, sizeof(msg) - 1);
+			(void)r;
+			close(fd);
+			continue;
+		}
+		c = calloc(1, sizeof(*c));
+		if (!c) {
+			close(fd);
+			continue;
+		}
+		c->fd = fd;
+		c->w = (struct watch){ W_CLIENT, c };
+		if (loop_add(fd, EPOLLIN, &c->w) < 0) {
+			close(fd);
+			free(c);
+			continue;
+		}
+		c->next = clients;
+		clients = c;
+	}
+}
+
+void control_on_client(struct client *c, uint32_t events)
+{
+	if (!c->replied && (events & (EPOLLIN | EPOLLHUP | EPOLLERR))) {
+		ssize_t n = read(c->fd, c->in + c->inlen, sizeof(c->in) - 1 - c->inlen);
+		char *nl;
+
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (n <= 0) {
+			client_free(c); /* went away before asking, or while waiting */
+			return;
+		}
+		c->inlen += (size_t)n;
+		c->in[c->inlen] = '\0';
+		nl = strchr(c->in, '\n');
+		if (!nl) {
+			if (c->inlen == sizeof(c->in) - 1)
+				reply(c, false, "request too long");
+			return;
+		}
+		*nl = '\0';
+		execute(c, c->in);
+		if (!c->replied) {
+			/* waiting for the driver: watch only for the client leaving */
+			epoll_ctl(sup.epfd, EPOLL_CTL_MOD, c->fd,
+				  &(struct epoll_event){ .events = EPOLLRDHUP, .data.ptr = &c->w });
+		}
+		return;
+	}
+	if (!c->replied && (events & EPOLLRDHUP)) {
+		client_free(c);
+		return;
+	}
+	if (c->replied) {
+		while (c->outpos < c->out.len) {
+			ssize_t n = write(c->fd, c->out.s + c->outpos, c->out.len - c->outpos);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0 && errno == EAGAIN)
+				return;
+			if (n < 0)
+				break; /* the client is gone */
+			c->outpos += (size_t)n;
+		}
+		client_free(c);
+	}
+}

@@ -1,0 +1,607 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * driver.c - one supervised driver: its state machine as data.
+ *
+ * The table below maps (state, event) to a small action; an empty cell
+ * means the event is ignored in that state (e.g. a stale timer). Actions
+ * change d->state themselves. After every event, clients of udrvctl that
+ * wait on this driver are told (control_driver_changed), and a driver whose
+ * config was removed is freed once it has stopped.
+ */
+#include "sup.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/pidfd.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+typedef void (*action_fn)(struct drv *d);
+
+static void a_launch(struct drv *d);
+static void a_manual_start(struct drv *d);
+static void a_ready(struct drv *d);
+static void a_ping(struct drv *d);
+static void a_hung(struct drv *d);
+static void a_start_timeout(struct drv *d);
+static void a_stop(struct drv *d);
+static void a_stop_aborting(struct drv *d);
+static void a_restart(struct drv *d);
+static void a_kill(struct drv *d);
+static void a_exited(struct drv *d);
+static void a_stopped(struct drv *d);
+static void a_cancel(struct drv *d);
+static void a_reset(struct drv *d);
+static void out_line(const char *line, void *arg);
+static void apply_new_config(struct drv *d);
+
+static const action_fn table[ST__COUNT][EV__COUNT] = {
+	[ST_STOPPED] = {
+		[EV_START] = a_manual_start, [EV_RESTART] = a_manual_start,
+		[EV_RESET] = a_reset,
+	},
+	[ST_STARTING] = {
+		[EV_STOP] = a_stop, [EV_RESTART] = a_restart, [EV_READY] = a_ready,
+		[EV_TIMER] = a_start_timeout, [EV_EXIT] = a_exited,
+	},
+	[ST_RUNNING] = {
+		[EV_STOP] = a_stop, [EV_RESTART] = a_restart, [EV_PING] = a_ping,
+		[EV_WATCHDOG] = a_hung, [EV_EXIT] = a_exited,
+	},
+	[ST_BACKOFF] = {
+		[EV_START] = a_manual_start, [EV_RESTART] = a_manual_start,
+		[EV_STOP] = a_cancel, [EV_TIMER] = a_launch,
+	},
+	[ST_STOPPING] = {
+		[EV_TIMER] = a_kill, [EV_EXIT] = a_stopped,
+	},
+	[ST_ABORTING] = {
+		[EV_STOP] = a_stop_aborting, [EV_RESTART] = a_restart,
+		[EV_TIMER] = a_kill, [EV_EXIT] = a_exited,
+	},
+	[ST_FAILED] = {
+		[EV_START] = a_manual_start, [EV_RESTART] = a_manual_start,
+		[EV_RESET] = a_reset,
+	},
+};
+
+bool drv_idle(const struct drv *d)
+{
+	return d->state == ST_STOPPED || d->state == ST_FAILED;
+}
+
+void drv_event(struct drv *d, enum drv_event ev)
+{
+	action_fn fn = table[d->state][ev];
+
+	if (fn)
+		fn(d);
+	control_driver_changed(d);
+	if (d->removed && drv_idle(d)) {
+		struct drv **pp;
+
+		for (pp = &sup.drivers; *pp && *pp != d; pp = &(*pp)->next)
+			;
+		if (*pp)
+			*pp = d->next;
+		sup_log("%s removed", d->cfg.name);
+		control_driver_gone(d);
+		/* Later events of this epoll batch may still name it. */
+		d->dead = true;
+		d->next = sup.graveyard;
+		sup.graveyard = d;
+	}
+	if (sup.shutting_down)
+		sup_check_shutdown_done();
+}
+
+static void fmt_delay(uint64_t usec, char *buf, size_t len)
+{
+	format_time(usec, buf, len);
+}
+
+/* --- the running instance ------------------------------------------------ */
+
+/* Listen=: the socket lives in the supervisor, so clients can connect
+ * while the driver restarts; each instance gets it as fd 3. */
+static int open_listen(struct drv *d)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	const char *p = d->cfg.listen;
+	socklen_t len;
+	int fd;
+
+	if (d->listen_fd >= 0 || !p)
+		return 0;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	memcpy(sa.sun_path, p, strlen(p)); /* length checked by the parser */
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(p));
+	if (p[0] == '@')
+		sa.sun_path[0] = '\0';
+	else
+		unlink(p); /* a stale socket from an earlier run */
+	if (bind(fd, (struct sockaddr *)&sa, len) < 0 || listen(fd, 64) < 0) {
+		int e = -errno;
+		close(fd);
+		return e;
+	}
+	d->listen_fd = fd;
+	return 0;
+}
+
+static void a_launch(struct drv *d)
+{
+	uint64_t now = now_usec();
+	int r;
+
+	timer_arm(d->tfd, 0);
+	apply_new_config(d); /* a changed config takes effect at the next start */
+	r = open_listen(d);
+	if (r < 0) {
+		sup_log("%s: cannot listen on %s: %s", d->cfg.name, d->cfg.listen, strerror(-r));
+		snprintf(d->reason, sizeof(d->reason), "cannot listen on %s: %s",
+			 d->cfg.listen, strerror(-r));
+		d->state = ST_FAILED;
+		return;
+	}
+	d->ready = d->watchdog_fired = d->start_timeout_fired = false;
+	d->exec_errno = 0;
+	d->status[0] = '\0';
+	d->reason[0] = '\0';
+	d->watchdog_usec = d->cfg.watchdog_usec;
+	sup_log("launching %s", d->cfg.name);
+	starthist_add(&d->hist, now);
+	r = spawn_driver(d, &d->pidfd, &d->logfd, &d->exec_errno);
+	if (r < 0) {
+		/* fork/pipe failed: the system is short of resources; treat it as
+		 * an init failure so backoff and the start limit apply. */
+		sup_log("%s: cannot start: %s", d->cfg.name, strerror(-r));
+		d->pid = 0;
+		d->wcode = CLD_EXITED;
+		d->wstatus = 127;
+		d->exec_errno = -r;
+		d->state = ST_STARTING;
+		a_exited(d);
+		return;
+	}
+	d->pid = r;
+	d->started_at = now;
+	d->w_pid = (struct watch){ W_PIDFD, d };
+	d->w_log = (struct watch){ W_LOG, d };
+	if (d->pidfd >= 0)
+		loop_add(d->pidfd, EPOLLIN, &d->w_pid);
+	loop_add(d->logfd, EPOLLIN, &d->w_log);
+	d->state = ST_STARTING;
+	if (d->cfg.type == TYPE_SIMPLE) {
+		a_ready(d);
+		return;
+	}
+	if (d->cfg.timeout_start_usec) {
+		timer_arm(d->tfd, d->cfg.timeout_start_usec);
+		d->timer_deadline = now + d->cfg.timeout_start_usec;
+	}
+}
+
+/* A start asked for by a person (or start-up): the failure history of
+ * earlier runs no longer counts. */
+static void a_manual_start(struct drv *d)
+{
+	starthist_reset(&d->hist);
+	d->backoff_step = 0;
+	d->restarts = 0;
+	a_launch(d);
+}
+
+static void a_ready(struct drv *d)
+{
+	d->ready = true;
+	d->ready_at = now_usec();
+	d->state = ST_RUNNING;
+	timer_arm(d->tfd, 0);
+	if (d->watchdog_usec)
+		timer_arm(d->wdfd, d->watchdog_usec);
+}
+
+static void a_ping(struct drv *d)
+{
+	if (d->watchdog_usec)
+		timer_arm(d->wdfd, d->watchdog_usec);
+}
+
+/* A hang: SIGABRT to the main process (a core shows where it hung), then
+ * SIGKILL to its group if it is still there after TimeoutStopSec. */
+static void abort_instance(struct drv *d)
+{
+	timer_arm(d->wdfd, 0);
+	/* Only the main process: its core shows where it hung. Not yet reaped,
+	 * so its pid cannot have been reused (the pidfd is preferred anyway). */
+	if ((d->pidfd >= 0 ? pidfd_send_signal(d->pidfd, SIGABRT, NULL, 0)
+			   : kill(d->pid, SIGABRT)) < 0 && errno != ESRCH)
+		sup_log("%s: cannot send SIGABRT: %s", d->cfg.name, strerror(errno));
+	timer_arm(d->tfd, d->cfg.timeout_stop_usec == UINT64_MAX ? 0 : d->cfg.timeout_stop_usec);
+	d->state = ST_ABORTING;
+}
+
+static void a_hung(struct drv *d)
+{
+	char t[32];
+
+	d->watchdog_fired = true;
+	sup_log("%s hung: no WATCHDOG=1 for %s, sending SIGABRT", d->cfg.name,
+		format_time(d->watchdog_usec, t, sizeof(t)));
+	abort_instance(d);
+}
+
+static void a_start_timeout(struct drv *d)
+{
+	char t[32];
+
+	d->start_timeout_fired = true;
+	sup_log("%s hung: no READY=1 within %s, sending SIGABRT", d->cfg.name,
+		format_time(d->cfg.timeout_start_usec, t, sizeof(t)));
+	abort_instance(d);
+}
+
+static void signal_group(struct drv *d, int sig)
+{
+	/* The whole process group, so a driver's own children stop too. */
+	if (d->pid > 0 && kill(-d->pid, sig) < 0 && errno != ESRCH)
+		sup_log("%s: kill(%s): %s", d->cfg.name, sigabbrev_np(sig), strerror(errno));
+}
+
+static void a_stop(struct drv *d)
+{
+	sup_log("stopping %s", d->cfg.name);
+	timer_arm(d->wdfd, 0);
+	signal_group(d, SIGTERM);
+	/* a stopped (SIGSTOP) driver would never see the SIGTERM */
+	signal_group(d, SIGCONT);
+	timer_arm(d->tfd, d->cfg.timeout_stop_usec == UINT64_MAX ? 0 : d->cfg.timeout_stop_usec);
+	d->state = ST_STOPPING;
+}
+
+static void a_stop_aborting(struct drv *d)
+{
+	/* Already being killed; only the outcome changes: stay stopped. */
+	d->state = ST_STOPPING;
+}
+
+static void a_restart(struct drv *d)
+{
+	d->restart_pending = true;
+	if (d->state == ST_ABORTING)
+		a_stop_aborting(d);
+	else
+		a_stop(d);
+}
+
+static void a_kill(struct drv *d)
+{
+	char t[32];
+
+	sup_log("%s did not exit within %s, sending SIGKILL", d->cfg.name,
+		format_time(d->cfg.timeout_stop_usec, t, sizeof(t)));
+	signal_group(d, SIGKILL);
+}
+
+static void a_cancel(struct drv *d)
+{
+	timer_arm(d->tfd, 0);
+	d->state = ST_STOPPED;
+	snprintf(d->reason, sizeof(d->reason), "stopped by request");
+	sup_log("%s stopped", d->cfg.name);
+}
+
+static void a_reset(struct drv *d)
+{
+	starthist_reset(&d->hist);
+	d->backoff_step = 0;
+	d->restarts = 0;
+	d->reason[0] = '\0';
+	d->state = ST_STOPPED;
+}
+
+static void apply_new_config(struct drv *d)
+{
+	if (!d->new_cfg)
+		return;
+	config_free(&d->cfg);
+	d->cfg = *d->new_cfg;
+	free(d->new_cfg);
+	d->new_cfg = NULL;
+	if (d->listen_fd >= 0) {
+		close(d->listen_fd); /* Listen= may have changed */
+		d->listen_fd = -1;
+	}
+}
+
+/* Forget the instance that was just reaped. */
+static void instance_gone(struct drv *d)
+{
+	timer_arm(d->tfd, 0);
+	timer_arm(d->wdfd, 0);
+	if (d->logfd >= 0) {
+		drv_on_log(d); /* what it wrote just before dying comes first */
+		loop_del(d->logfd);
+		close(d->logfd);
+		d->logfd = -1;
+		logring_flush(&d->log, out_line, d);
+	}
+	d->pid = 0;
+}
+
+static void record_exit(struct drv *d)
+{
+	exit_classify(d->wcode, d->wstatus, d->ready, d->watchdog_fired,
+		      d->start_timeout_fired, &d->last);
+	d->has_exit = true;
+	if (d->exec_errno)
+		snprintf(d->last_exit, sizeof(d->last_exit), "cannot execute %s: %s",
+			 d->cfg.argv[0], strerror(d->exec_errno));
+	else
+		exit_noun(&d->last, d->last_exit, sizeof(d->last_exit));
+}
+
+static void a_exited(struct drv *d)
+{
+	uint64_t now = now_usec(), delay;
+	bool healthy, init_failure;
+	char verb[200], t[32], t2[32];
+
+	instance_gone(d);
+	record_exit(d);
+	if (d->exec_errno)
+		snprintf(verb, sizeof(verb), "could not be executed (%s: %s)",
+			 d->cfg.argv[0], strerror(d->exec_errno));
+	else
+		exit_verb(&d->last, verb, sizeof(verb));
+
+	if (!policy_should_restart(d->cfg.restart, &d->last)) {
+		if (exit_is_failure(&d->last)) {
+			d->state = ST_FAILED;
+			snprintf(d->reason, sizeof(d->reason), "%s (Restart=%s)", d->last_exit,
+				 d->cfg.restart == RESTART_NO ? "no" : "on-failure");
+			sup_log("%s %s, not restarting (Restart=no): failed", d->cfg.name, verb);
+		} else {
+			d->state = ST_STOPPED;
+			snprintf(d->reason, sizeof(d->reason), "%s", d->last_exit);
+			sup_log("%s %s, not restarting", d->cfg.name, verb);
+		}
+		return;
+	}
+
+	healthy = d->ready && now - d->ready_at >= d->cfg.restart_reset_usec;
+	init_failure = !d->ready;
+	delay = policy_backoff(&d->cfg, &d->backoff_step, healthy, init_failure);
+	if (starthist_limit_hit(&d->hist, d->cfg.start_limit_burst, d->cfg.start_limit_usec,
+				now + delay)) {
+		d->state = ST_FAILED;
+		snprintf(d->reason, sizeof(d->reason),
+			 "start limit hit: %u starts within %s, last: %s",
+			 d->cfg.start_limit_burst,
+			 format_time(d->cfg.start_limit_usec, t, sizeof(t)), d->last_exit);
+		sup_log("%s %s, start limit hit (%u starts within %s): failed, not restarting",
+			d->cfg.name, verb, d->cfg.start_limit_burst, t);
+		return;
+	}
+	d->restarts++;
+	fmt_delay(delay, t2, sizeof(t2));
+	sup_log("%s %s, restarting (restart %u, delay %s)", d->cfg.name, verb, d->restarts, t2);
+	if (delay == 0) {
+		a_launch(d);
+		return;
+	}
+	d->state = ST_BACKOFF;
+	d->timer_deadline = now + delay;
+	timer_arm(d->tfd, delay);
+}
+
+static void a_stopped(struct drv *d)
+{
+	instance_gone(d);
+	record_exit(d);
+	d->state = ST_STOPPED;
+	snprintf(d->reason, sizeof(d->reason), "stopped by request");
+	sup_log("%s stopped", d->cfg.name);
+	if (sup.shutting_down || d->removed) {
+		d->restart_pending = false;
+		return;
+	}
+	apply_new_config(d);
+	if (d->restart_pending) {
+		d->restart_pending = false;
+		a_manual_start(d);
+	}
+}
+
+/* --- fd handlers (called from loop.c) ------------------------------------ */
+
+/* The main process has exited and is a zombie: @si was peeked or reaped. */
+static void before_reap(struct drv *d)
+{
+	/* READY=1 or STATUS= sent just before dying must count. */
+	notify_drain();
+	/* Leftover members of its process group die with it (they may hold the
+	 * device). The main process is still a zombie here, so the group id
+	 * cannot have been reused. */
+	signal_group(d, SIGKILL);
+}
+
+static void reaped(struct drv *d, const siginfo_t *si)
+{
+	if (d->pidfd >= 0) {
+		loop_del(d->pidfd);
+		close(d->pidfd);
+		d->pidfd = -1;
+	}
+	d->wcode = si->si_code;
+	d->wstatus = si->si_status;
+	drv_event(d, EV_EXIT);
+}
+
+void drv_on_pidfd(struct drv *d)
+{
+	siginfo_t si = { 0 };
+
+	before_reap(d);
+	if (waitid(P_PIDFD, (id_t)d->pidfd, &si, WEXITED | WNOHANG) < 0 || si.si_pid == 0)
+		return;
+	reaped(d, &si);
+}
+
+/* Without pidfds (kernels before 5.3, valgrind): SIGCHLD through the
+ * signalfd. Peek first (WNOWAIT) so the zombie still pins its pid while
+ * we signal its group, then reap. */
+void drv_on_sigchld(void)
+{
+	for (;;) {
+		siginfo_t peek = { 0 }, si = { 0 };
+		struct drv *d;
+
+		if (waitid(P_ALL, 0, &peek, WEXITED | WNOHANG | WNOWAIT) < 0 || peek.si_pid == 0)
+			return;
+		d = drv_find_pid(peek.si_pid);
+		if (d)
+			before_reap(d);
+		if (waitid(P_PID, (id_t)peek.si_pid, &si, WEXITED | WNOHANG) < 0 || si.si_pid == 0)
+			return;
+		if (d)
+			reaped(d, &si);
+	}
+}
+
+static void out_line(const char *line, void *arg)
+{
+	struct drv *d = arg;
+	struct iovec iov[] = {
+		{ (void *)d->cfg.log_prefix, strlen(d->cfg.log_prefix) },
+		{ (void *)line, strlen(line) },
+		{ (void *)"\n", 1 },
+	};
+	ssize_t r = writev(STDOUT_FILENO, iov, 3);
+	(void)r; /* nowhere to report a failing stdout */
+}
+
+void drv_on_log(struct drv *d)
+{
+	char buf[8192];
+
+	for (;;) {
+		ssize_t n = read(d->logfd, buf, sizeof(buf));
+		if (n > 0) {
+			logring_feed(&d->log, buf, (size_t)n, out_line, d);
+			continue;
+		}
+		if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+			/* EOF: every writer is gone; stop watching, the exit closes it */
+			logring_flush(&d->log, out_line, d);
+			loop_del(d->logfd);
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		break;
+	}
+}
+
+void drv_on_timer(struct drv *d)
+{
+	uint64_t n;
+
+	if (read(d->tfd, &n, sizeof(n)) != sizeof(n))
+		return; /* re-armed or disarmed since: stale */
+	drv_event(d, EV_TIMER);
+}
+
+void drv_on_watchdog_timer(struct drv *d)
+{
+	uint64_t n;
+
+	if (read(d->wdfd, &n, sizeof(n)) != sizeof(n))
+		return;
+	drv_event(d, EV_WATCHDOG);
+}
+
+/* --- lifecycle ------------------------------------------------------------ */
+
+struct drv *drv_new(struct drv_config *cfg)
+{
+	struct drv *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return NULL;
+	d->pidfd = d->logfd = d->listen_fd = -1;
+	d->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	d->wdfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (d->tfd < 0 || d->wdfd < 0)
+		goto err_timers;
+	d->w_timer = (struct watch){ W_TIMER, d };
+	d->w_wdog = (struct watch){ W_WATCHDOG, d };
+	if (loop_add(d->tfd, EPOLLIN, &d->w_timer) < 0 ||
+	    loop_add(d->wdfd, EPOLLIN, &d->w_wdog) < 0)
+		goto err_timers;
+	d->cfg = *cfg;
+	memset(cfg, 0, sizeof(*cfg));
+	d->state = ST_STOPPED;
+	return d;
+err_timers:
+	{
+		int e = errno;
+		if (d->tfd >= 0)
+			close(d->tfd); /* closing removes it from epoll too */
+		if (d->wdfd >= 0)
+			close(d->wdfd);
+		free(d);
+		errno = e;
+	}
+	return NULL;
+}
+
+void drv_free(struct drv *d)
+{
+	if (!d)
+		return;
+	if (d->pidfd >= 0)
+		close(d->pidfd);
+	if (d->logfd >= 0)
+		close(d->logfd);
+	if (d->listen_fd >= 0) {
+		close(d->listen_fd);
+		if (d->cfg.listen && d->cfg.listen[0] == '/')
+			unlink(d->cfg.listen);
+	}
+	close(d->tfd);
+	close(d->wdfd);
+	config_free(&d->cfg);
+	if (d->new_cfg) {
+		config_free(d->new_cfg);
+		free(d->new_cfg);
+	}
+	logring_free(&d->log);
+	free(d);
+}
+
+struct drv *drv_find(const char *name)
+{
+	for (struct drv *d = sup.drivers; d; d = d->next)
+		if (strcmp(d->cfg.name, name) == 0)
+			return d;
+	return NULL;
+}
+
+struct drv *drv_find_pid(pid_t pid)
+{
+	for (struct drv *d = sup.drivers; d; d = d->next)
+		if (d->pid == pid && pid > 0)
+			return d;
+	return NULL;
+}

@@ -1,0 +1,372 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * driver_supervisor - start user-space drivers, restart them when they
+ * crash or hang, and answer udrvctl.
+ *
+ *   driver_supervisor [--config DIR|FILE] [--control PATH]
+ *
+ * SIGTERM/SIGINT: stop every driver (SIGTERM, SIGKILL after TimeoutStopSec)
+ * and exit 0. SIGHUP: re-read the config (drivers added, removed, changed).
+ */
+#include "sup.h"
+#include "udrv.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/pidfd.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DEFAULT_CONFIG "/etc/udrv/drivers"
+#define DEFAULT_CONTROL "/run/udrv/supervisor.sock"
+
+struct sup sup = { .epfd = -1, .sigfd = -1, .notify_fd = -1, .ctl_fd = -1, .self_wdfd = -1 };
+
+uint64_t now_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+void sup_log(const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	int n;
+
+	n = snprintf(buf, sizeof(buf), "[sup] ");
+	va_start(ap, fmt);
+	n += vsnprintf(buf + n, sizeof(buf) - (size_t)n - 1, fmt, ap);
+	va_end(ap);
+	if (n > (int)sizeof(buf) - 2)
+		n = (int)sizeof(buf) - 2;
+	buf[n++] = '\n';
+	/* One write per line, so lines of drivers and ours never interleave. */
+	ssize_t r = write(STDOUT_FILENO, buf, (size_t)n);
+	(void)r;
+}
+
+void sup_check_shutdown_done(void)
+{
+	for (struct drv *d = sup.drivers; d; d = d->next)
+		if (!drv_idle(d))
+			return;
+	sup.exit_now = true;
+}
+
+/* --- configuration -------------------------------------------------------- */
+
+struct loaded {
+	struct drv_config cfg;
+	bool ok;
+};
+
+static int driver_file(const struct dirent *e)
+{
+	size_t n = strlen(e->d_name);
+	return e->d_name[0] != '.' && n > 7 && strcmp(e->d_name + n - 7, ".driver") == 0;
+}
+
+/* Parse every unit; a bad one is reported and skipped (its name is still
+ * returned, with ok=false, so a running driver of that name is kept). */
+static int load_all(struct loaded **out, size_t *count)
+{
+	struct stat st;
+	struct dirent **ents = NULL;
+	int n;
+
+	*out = NULL;
+	*count = 0;
+	if (stat(sup.config_path, &st) < 0) {
+		sup_log("config: %s: %s", sup.config_path, strerror(errno));
+		return -errno;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		n = scandir(sup.config_path, &ents, driver_file, alphasort);
+		if (n < 0) {
+			sup_log("config: %s: %s", sup.config_path, strerror(errno));
+			return -errno;
+		}
+	} else {
+		n = 1;
+	}
+	*out = calloc((size_t)n + 1, sizeof(**out));
+	if (!*out)
+		return -ENOMEM;
+	for (int i = 0; i < n; i++) {
+		char path[4096], err[SUP_ERR_MAX];
+		struct loaded *l = &(*out)[*count];
+
+		if (ents)
+			snprintf(path, sizeof(path), "%s/%s", sup.config_path, ents[i]->d_name);
+		else
+			snprintf(path, sizeof(path), "%s", sup.config_path);
+		if (ents)
+			free(ents[i]);
+		if (config_parse_file(path, &l->cfg, err, sizeof(err)) == 0) {
+			l->ok = true;
+		} else {
+			sup_log("config error: %s (driver not loaded)", err);
+			config_name_from_path(path, l->cfg.name, sizeof(l->cfg.name));
+			if (!l->cfg.name[0])
+				continue;
+		}
+		(*count)++;
+	}
+	free(ents);
+	return 0;
+}
+
+static const struct loaded *find_loaded(const struct loaded *l, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(l[i].cfg.name, name) == 0)
+			return &l[i];
+	return NULL;
+}
+
+int sup_reload(bool initial)
+{
+	struct loaded *l;
+	size_t n;
+	int r = load_all(&l, &n);
+
+	if (r < 0) {
+		free(l);
+		return r;
+	}
+	/* removed: stop, then freed by drv_event once idle */
+	for (struct drv *d = sup.drivers, *next; d; d = next) {
+		next = d->next;
+		if (!find_loaded(l, n, d->cfg.name)) {
+			sup_log("%s: config removed, stopping", d->cfg.name);
+			d->removed = true;
+			drv_event(d, EV_STOP);
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct drv *d = drv_find(l[i].cfg.name);
+
+		if (!l[i].ok)
+			continue;
+		if (!d) {
+			struct drv **tail = &sup.drivers;
+
+			d = drv_new(&l[i].cfg);
+			if (!d) {
+				sup_log("%s: cannot set up: %s", l[i].cfg.name, strerror(errno));
+				continue;
+			}
+			while (*tail)
+				tail = &(*tail)->next;
+			*tail = d;
+			if (!initial)
+				sup_log("%s: config added", d->cfg.name);
+			drv_event(d, EV_START);
+			continue;
+		}
+		if (config_equal(&d->cfg, &l[i].cfg) || d->removed)
+			continue;
+		struct drv_config *nc = malloc(sizeof(*nc));
+		if (!nc) {
+			sup_log("%s: out of memory, config change ignored", d->cfg.name);
+			continue;
+		}
+		*nc = l[i].cfg;
+		memset(&l[i].cfg, 0, sizeof(l[i].cfg));
+		if (d->new_cfg) {
+			config_free(d->new_cfg);
+			free(d->new_cfg);
+		}
+		d->new_cfg = nc;
+		sup_log("%s: config changed%s", d->cfg.name, drv_idle(d) ? "" : ", restarting");
+		if (drv_idle(d)) {
+			config_free(&d->cfg);
+			d->cfg = *nc;
+			free(nc);
+			d->new_cfg = NULL;
+		} else {
+			drv_event(d, EV_RESTART);
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		config_free(&l[i].cfg);
+	free(l);
+	return 0;
+}
+
+/* --- start-up ------------------------------------------------------------- */
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: driver_supervisor [--config DIR|FILE] [--control PATH]\n"
+		"  --config DIR|FILE  driver units NAME.driver (default " DEFAULT_CONFIG ")\n"
+		"  --control PATH     control socket for udrvctl (default $UDRV_CONTROL or\n"
+		"                     " DEFAULT_CONTROL ")\n"
+		"Signals: SIGTERM stops all drivers and exits, SIGHUP reloads the config.\n");
+}
+
+static int setup_signals(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	/* pidfds tell us about child exits; without them (old kernel,
+	 * valgrind) SIGCHLD does, through the same signalfd. */
+	int probe = pidfd_open(getpid(), 0);
+	if (probe >= 0)
+		close(probe);
+	else if (errno == ENOSYS)
+		sup.no_pidfd = true;
+	if (sup.no_pidfd)
+		sigaddset(&set, SIGCHLD);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -errno;
+	signal(SIGPIPE, SIG_IGN); /* a vanished udrvctl must not kill us */
+	sup.sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sup.sigfd < 0)
+		return -errno;
+	sup.w_sig = (struct watch){ W_SIGNAL, NULL };
+	return loop_add(sup.sigfd, EPOLLIN, &sup.w_sig);
+}
+
+/* Under systemd with WatchdogSec=, ping it at half the period. */
+static int setup_self_watchdog(void)
+{
+	uint64_t usec = udrv_watchdog_usec();
+	struct itimerspec its;
+
+	if (!usec)
+		return 0;
+	sup.self_wdfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (sup.self_wdfd < 0)
+		return -errno;
+	usec /= 2;
+	its.it_value.tv_sec = its.it_interval.tv_sec = (time_t)(usec / 1000000);
+	its.it_value.tv_nsec = its.it_interval.tv_nsec = (long)(usec % 1000000) * 1000;
+	if (timerfd_settime(sup.self_wdfd, 0, &its, NULL) < 0)
+		return -errno;
+	sup.w_self_wd = (struct watch){ W_SELF_WATCHDOG, NULL };
+	return loop_add(sup.self_wdfd, EPOLLIN, &sup.w_self_wd);
+}
+
+static int ensure_default_dir(const char *path)
+{
+	char *copy = strdup(path), *dir;
+	int r = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	dir = dirname(copy);
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		r = -errno;
+	free(copy);
+	return r;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "control", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *control = getenv("UDRV_CONTROL");
+	int opt, r;
+
+	sup.config_path = DEFAULT_CONFIG;
+	while ((opt = getopt_long(argc, argv, "c:s:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			sup.config_path = optarg;
+			break;
+		case 's':
+			control = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "driver_supervisor: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	if (!control || !*control) {
+		control = DEFAULT_CONTROL;
+		ensure_default_dir(control);
+	}
+	sup.control_path = control;
+
+	sup.epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (sup.epfd < 0) {
+		fprintf(stderr, "driver_supervisor: epoll: %s\n", strerror(errno));
+		return 1;
+	}
+	r = setup_signals();
+	if (r < 0) {
+		fprintf(stderr, "driver_supervisor: signals: %s\n", strerror(-r));
+		return 1;
+	}
+	r = notify_open();
+	if (r < 0) {
+		fprintf(stderr, "driver_supervisor: notify socket: %s\n", strerror(-r));
+		return 1;
+	}
+	r = control_open(control);
+	if (r < 0) {
+		fprintf(stderr, "driver_supervisor: control socket %s: %s\n", control,
+			r == -EADDRINUSE ? "in use by a running supervisor" : strerror(-r));
+		return 1;
+	}
+	r = setup_self_watchdog();
+	if (r < 0)
+		fprintf(stderr, "driver_supervisor: watchdog timer: %s (continuing)\n", strerror(-r));
+
+	if (sup_reload(true) < 0) {
+		fprintf(stderr, "driver_supervisor: cannot read config %s\n", sup.config_path);
+		control_close();
+		return 1;
+	}
+	udrv_notify("READY=1\nSTATUS=supervising");
+	r = loop_run();
+	udrv_notify_stopping();
+	if (r < 0)
+		sup_log("event loop failed: %s", strerror(-r));
+	else
+		sup_log("all drivers stopped, exiting");
+	control_close();
+	while (sup.drivers) {
+		struct drv *d = sup.drivers;
+		sup.drivers = d->next;
+		drv_free(d);
+	}
+	close(sup.notify_fd);
+	close(sup.sigfd);
+	if (sup.self_wdfd >= 0)
+		close(sup.self_wdfd);
+	close(sup.epfd);
+	return r < 0 ? 1 : 0;
+}

@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * spawn.c - start one instance of a driver.
+ *
+ * The child gets: its own process group (so a stop reaches its children),
+ * stdin from /dev/null, stdout+stderr into one pipe read by the supervisor,
+ * the Listen= socket as fd 3, nothing else (every other fd is close-on-exec,
+ * including any the supervisor inherited), default signal handling and an
+ * empty signal mask, and the environment: the supervisor's own, then
+ * Environment=, then NOTIFY_SOCKET, WATCHDOG_USEC/WATCHDOG_PID, UDRV_DEVICE,
+ * UDRV_DRIVER and LISTEN_FDS/LISTEN_PID/LISTEN_FDNAMES. It gets SIGTERM if
+ * the supervisor dies (PR_SET_PDEATHSIG).
+ *
+ * exec failures come back through a close-on-exec pipe, as posix_spawn
+ * does it: the parent reads either EOF (exec worked) or the child's errno.
+ */
+#include "sup.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int setenv_u64(const char *name, unsigned long long v)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "%llu", v);
+	return setenv(name, buf, 1);
+}
+
+/* Runs in the child; returns only on failure, with errno set. */
+static void child(struct drv *d, int outfd, pid_t parent)
+{
+	sigset_t none;
+	int nullfd;
+
+	/* If the supervisor itself dies (SIGKILL, crash), its drivers get
+	 * SIGTERM: orphans would keep their devices (a VFIO group opens only
+	 * once) and a new supervisor could not start them again. */
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
+		return;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	setpgid(0, 0);
+
+	nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (nullfd < 0 || dup2(nullfd, STDIN_FILENO) < 0 ||
+	    dup2(outfd, STDOUT_FILENO) < 0 || dup2(outfd, STDERR_FILENO) < 0)
+		return;
+	if (d->listen_fd >= 0) {
+		if (d->listen_fd == 3) {
+			if (fcntl(3, F_SETFD, 0) < 0) /* keep it across exec */
+				return;
+		} else if (dup2(d->listen_fd, 3) < 0) {
+			return;
+		}
+	}
+	/* Anything at or above the first fd we pass on must not survive exec:
+	 * marking (not closing) keeps the exec-error pipe working. */
+	if (close_range(d->listen_fd >= 0 ? 4 : 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		return;
+
+	for (size_t i = 0; i < d->cfg.nenv; i++)
+		if (putenv(d->cfg.env[i]) < 0)
+			return;
+	if (setenv("NOTIFY_SOCKET", sup.notify_addr, 1) < 0 ||
+	    setenv("UDRV_DRIVER", d->cfg.name, 1) < 0)
+		return;
+	unsetenv("WATCHDOG_USEC");
+	unsetenv("WATCHDOG_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDNAMES");
+	if (d->watchdog_usec &&
+	    (setenv_u64("WATCHDOG_USEC", d->watchdog_usec) < 0 ||
+	     setenv_u64("WATCHDOG_PID", (unsigned long long)getpid()) < 0))
+		return;
+	if (d->cfg.device && setenv("UDRV_DEVICE", d->cfg.device, 1) < 0)
+		return;
+	if (d->listen_fd >= 0 &&
+	    (setenv("LISTEN_FDS", "1", 1) < 0 ||
+	     setenv_u64("LISTEN_PID", (unsigned long long)getpid()) < 0 ||
+	     setenv("LISTEN_FDNAMES", d->cfg.name, 1) < 0))
+		return;
+
+	if (strchr(d->cfg.argv[0], '/'))
+		execv(d->cfg.argv[0], d->cfg.argv);
+	else
+		execvp(d->cfg.argv[0], d->cfg.argv);
+}
+
+pid_t spawn_driver(struct drv *d, int *pidfd, int *logfd, int *exec_errno)
+{
+	int out[2], errp[2], e, child_errno = 0;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe2(out, O_CLOEXEC) < 0)
+		return -errno;
+	if (pipe2(errp, O_CLOEXEC) < 0) {
+		e = -errno;
+		goto err_out;
+	}
+	pid_t parent = getpid();
+
+	fflush(stdout); /* nothing buffered may be written twice */
+	pid = fork();
+	if (pid < 0) {
+		e = -errno;
+		goto err_errp;
+	}
+	if (pid == 0) {
+		child(d, out[1], parent);
+		e = errno;
+		n = write(errp[1], &e, sizeof(e));
+		_exit(127);
+	}
+	/* Both sides set the group, so it is in place whichever runs first. */
+	setpgid(pid, pid);
+	close(out[1]);
+	close(errp[1]);
+	do
+		n = read(errp[0], &child_errno, sizeof(child_errno));
+	while (n < 0 && errno == EINTR);
+	close(errp[0]);
+	*exec_errno = n == sizeof(child_errno) ? child_errno : 0;
+
+	*pidfd = sup.no_pidfd ? -1 : pidfd_open(pid, 0);
+	if (*pidfd < 0 && !sup.no_pidfd) {
+		e = -errno;
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		close(out[0]);
+		return e;
+	}
+	fcntl(out[0], F_SETFL, O_NONBLOCK);
+	*logfd = out[0];
+	return pid;
+
+err_errp:
+	close(errp[0]);
+	close(errp[1]);
+err_out:
+	close(out[0]);
+	close(out[1]);
+	return e;
+}

@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sup.h - driver_supervisor's shared types: one `struct drv` per supervised
+ * driver, the global `struct sup`, and the entry points of each file.
+ *
+ * Files, by concern:
+ *   main.c     options, config (re)loading, start-up and shutdown
+ *   loop.c     the epoll loop: signalfd, pidfds, timerfds, sockets, pipes
+ *   driver.c   the state machine (state x event table) and its actions
+ *   spawn.c    fork/exec of one driver instance (fds, env, process group)
+ *   notify.c   the sd_notify datagram socket
+ *   control.c  the control socket used by udrvctl
+ *   status.c   status as text and JSON
+ *   logring.c  per-driver output: line splitting, prefix, ring buffer
+ *   config.c, policy.c  pure parsing and policy (unit-tested)
+ */
+#ifndef SUP_H
+#define SUP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "logring.h"
+#include "policy.h"
+
+enum drv_state {
+	ST_STOPPED,  /* not running, nothing scheduled */
+	ST_STARTING, /* launched, waiting for READY=1 */
+	ST_RUNNING,  /* ready */
+	ST_BACKOFF,  /* exited, restart timer armed */
+	ST_STOPPING, /* SIGTERM sent (stop/shutdown), SIGKILL when TimeoutStopSec passes */
+	ST_ABORTING, /* hung: SIGABRT sent, SIGKILL after TimeoutStopSec, then Restart= */
+	ST_FAILED,   /* given up (start limit, or a failure with Restart=no) */
+	ST__COUNT
+};
+
+enum drv_event {
+	EV_START,    /* udrvctl start, start-up, config added */
+	EV_STOP,     /* udrvctl stop, shutdown, config removed */
+	EV_RESTART,  /* udrvctl restart, config changed */
+	EV_RESET,    /* udrvctl reset-failed */
+	EV_READY,    /* READY=1 (or exec for Type=simple) */
+	EV_PING,     /* WATCHDOG=1 */
+	EV_WATCHDOG, /* watchdog deadline passed (or WATCHDOG=trigger) */
+	EV_TIMER,    /* the state timer: backoff over, start/stop timeout */
+	EV_EXIT,     /* the main process was reaped */
+	EV__COUNT
+};
+
+/* What an epoll event belongs to. */
+enum watch_kind {
+	W_SIGNAL, W_NOTIFY, W_CONTROL, W_CLIENT, W_SELF_WATCHDOG,
+	W_PIDFD, W_TIMER, W_WATCHDOG, W_LOG,
+};
+
+struct watch {
+	enum watch_kind kind;
+	void *obj; /* struct drv or struct client */
+};
+
+struct client;
+
+struct drv {
+	struct drv *next;
+	struct drv_config cfg;
+	enum drv_state state;
+
+	/* the running instance */
+	pid_t pid;          /* main process, also its process group id; 0 when none */
+	int pidfd;          /* -1 when none */
+	int logfd;          /* read end of its stdout/stderr pipe, -1 when none */
+	int listen_fd;      /* Listen= socket kept across restarts, -1 when none */
+	bool ready;
+	bool watchdog_fired;
+	bool start_timeout_fired;
+	int exec_errno;     /* the child could not exec: this errno */
+	uint64_t started_at, ready_at; /* CLOCK_MONOTONIC usec */
+	uint64_t watchdog_usec; /* WatchdogSec=, or what WATCHDOG_USEC= set */
+
+	/* timers */
+	int tfd;            /* state timer (backoff, start/stop timeouts) */
+	int wdfd;           /* watchdog deadline */
+	uint64_t timer_deadline; /* when tfd fires, for status */
+
+	/* kept across restarts */
+	unsigned restarts;      /* automatic restarts since the last manual start */
+	unsigned backoff_step;  /* see policy_backoff() */
+	struct start_hist hist;
+	bool has_exit;
+	struct exit_info last;
+	char last_exit[160];    /* the last exit in words */
+	char reason[320];       /* why it is failed/stopped, "" otherwise */
+	char status[256];       /* the driver's STATUS= text */
+	struct logring log;
+
+	/* pending work */
+	bool restart_pending;   /* start again once stopped */
+	bool removed;           /* config file gone: free once stopped */
+	bool dead;              /* off the list; freed after this epoll batch */
+	struct drv_config *new_cfg; /* config changed: apply once stopped */
+	int wcode, wstatus; /* the exit being handled (EV_EXIT) */
+
+	struct watch w_pid, w_timer, w_wdog, w_log;
+};
+
+struct sup {
+	int epfd;
+	int sigfd;
+	int notify_fd;
+	int ctl_fd;
+	int self_wdfd;          /* pings our own manager (systemd) */
+	char notify_addr[108];  /* "@udrv-sup/PID" */
+	const char *control_path;
+	const char *config_path;
+	struct drv *drivers;
+	struct drv *graveyard;  /* removed drivers, freed between epoll batches */
+	bool shutting_down;
+	bool exit_now;
+	bool no_pidfd;          /* pidfd_open() is ENOSYS: SIGCHLD + waitid instead */
+	struct watch w_sig, w_notify, w_ctl, w_self_wd;
+};
+
+extern struct sup sup;
+
+/* main.c */
+void sup_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+uint64_t now_usec(void);
+int sup_reload(bool initial);
+void sup_check_shutdown_done(void);
+
+/* loop.c */
+int loop_add(int fd, uint32_t events, struct watch *w);
+void loop_del(int fd);
+int loop_run(void);
+int timer_arm(int tfd, uint64_t usec); /* 0 disarms */
+
+/* driver.c */
+const char *drv_state_name(enum drv_state s);
+struct drv *drv_new(struct drv_config *cfg); /* takes cfg's contents; NULL + errno */
+void drv_free(struct drv *d);
+struct drv *drv_find(const char *name);
+struct drv *drv_find_pid(pid_t pid);
+void drv_event(struct drv *d, enum drv_event ev);
+void drv_on_pidfd(struct drv *d);
+void drv_on_sigchld(void); /* without pidfd support */
+void drv_on_log(struct drv *d);
+void drv_on_timer(struct drv *d);
+void drv_on_watchdog_timer(struct drv *d);
+bool drv_idle(const struct drv *d);
+
+/* spawn.c: fork/exec; returns the pid (>0) or -errno. */
+pid_t spawn_driver(struct drv *d, int *pidfd, int *logfd, int *exec_errno);
+
+/* notify.c */
+int notify_open(void);
+void notify_drain(void);
+
+/* control.c */
+int control_open(const char *path);
+void control_close(void);
+void control_on_accept(void);
+void control_on_client(struct client *c, uint32_t events);
+void control_driver_changed(struct drv *d);  /* settle waiting clients */
+void control_driver_gone(struct drv *d);
+
+/* status.c */
+struct sbuf;
+void status_json(struct sbuf *b, struct drv *list, const char *only, uint64_t now);
+void status_text(struct sbuf *b, struct drv *list, const char *only, uint64_t now);
+const char *drv_public_state(const struct drv *d);
+
+#endif /* SUP_H */

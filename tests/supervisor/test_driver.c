@@ -1,0 +1,322 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_driver - a misbehaving driver on demand, for the supervisor tests.
+ *
+ *   test_driver [--crash segv|bus|abrt|kill|term | --exit CODE] [--after MS]
+ *               [--no-ready] [--ready-delay MS] [--hang-after MS]
+ *               [--crash-times N --counter FILE] [--record FILE]
+ *               [--check-fds] [--fork-child] [--ignore-term] [--say TEXT]
+ *               [--status TEXT] [--healthy-crash-after MS] [--ignore-abrt]
+ *               [--print-env VAR] [--serve]
+ *
+ * It speaks sd_notify through libudrv: READY=1 (unless --no-ready), then
+ * WATCHDOG=1 every WATCHDOG_USEC/4 until --hang-after, STATUS= text. The
+ * faults are real (a store to a PROT_NONE page, a read past the end of a mapped empty
+ * file, abort()), not raise(). Core dumps are off (RLIMIT_CORE 0) so tests
+ * leave no files behind.
+ *
+ * --record FILE appends "EVENT PID MONOTONIC_NS" lines (start, ready,
+ * crash, exit, child) for tests to measure delays with the same clock.
+ * --crash-times N with --counter FILE: only the first N starts (counted in
+ * FILE) misbehave; later starts run healthy, or crash after
+ * --healthy-crash-after MS (a crash after a long healthy run).
+ * SIGABRT is recorded ("abrt") before it kills; --ignore-abrt survives it.
+ * --serve: answer "hello from PID" on each connection to the socket-activated
+ * fd 3 (LISTEN_FDS=1).
+ */
+#include "udrv.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <poll.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *record_path;
+
+/* In sanitizer builds the faults must stay real signals: ASan would turn
+ * them into an exit(1) with a report (and take its time doing so). */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void)
+{
+	return "handle_segv=0:handle_sigbus=0:handle_abort=0:detect_leaks=0";
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void record(const char *event)
+{
+	char line[96];
+	int fd, n;
+
+	if (!record_path)
+		return;
+	fd = open(record_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		fprintf(stderr, "[test_driver] cannot open %s: %s\n", record_path, strerror(errno));
+		exit(4);
+	}
+	n = snprintf(line, sizeof(line), "%s %d %llu\n", event, (int)getpid(),
+		     (unsigned long long)now_ns());
+	if (write(fd, line, (size_t)n) != n)
+		exit(4);
+	close(fd);
+}
+
+static bool ignore_abrt;
+
+static void on_abrt(int sig)
+{
+	record("abrt");
+	if (ignore_abrt)
+		return;
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void sleep_ms(uint64_t ms)
+{
+	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000 };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* Sleep @ms, serving the activation socket meanwhile if @serve. */
+static void wait_ms(uint64_t ms, bool serve)
+{
+	struct pollfd p = { .fd = 3, .events = POLLIN };
+
+	if (!serve) {
+		sleep_ms(ms);
+		return;
+	}
+	if (poll(&p, 1, (int)ms) <= 0)
+		return;
+	int c = accept4(3, NULL, NULL, SOCK_CLOEXEC);
+	if (c >= 0) {
+		dprintf(c, "hello from %d\n", (int)getpid());
+		close(c);
+	}
+}
+
+/* Count this start in @path; return the count including this one. */
+static long bump_counter(const char *path)
+{
+	long n = 0;
+	FILE *f = fopen(path, "r");
+
+	if (f) {
+		if (fscanf(f, "%ld", &n) != 1)
+			n = 0;
+		fclose(f);
+	}
+	n++;
+	f = fopen(path, "w");
+	if (!f || fprintf(f, "%ld\n", n) < 0 || fclose(f) != 0) {
+		fprintf(stderr, "[test_driver] cannot write %s\n", path);
+		exit(4);
+	}
+	return n;
+}
+
+static void check_fds(void)
+{
+	/* Only 0-2 (and 3 with socket activation) may be open. */
+	int first = getenv("LISTEN_FDS") ? 4 : 3, bad = 0;
+
+	for (int fd = first; fd < 1024; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0) {
+			char path[64], target[256] = "";
+			ssize_t n;
+
+			snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+			n = readlink(path, target, sizeof(target) - 1);
+			if (n > 0)
+				target[n] = '\0';
+			printf("[test_driver] leaked fd %d -> %s\n", fd, target);
+			bad++;
+		}
+	}
+	if (bad) {
+		fflush(stdout);
+		exit(3);
+	}
+	printf("[test_driver] fds ok\n");
+}
+
+static void misbehave(const char *crash, int exit_code)
+{
+	if (!crash) {
+		record("exit");
+		exit(exit_code);
+	}
+	record("crash");
+	if (strcmp(crash, "segv") == 0) {
+		/* a store to an inaccessible page (not NULL: UBSan would catch that) */
+		volatile int *p = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p != MAP_FAILED)
+			*p = 1;
+	} else if (strcmp(crash, "bus") == 0) {
+		/* Touching a mapped page beyond the end of a file is SIGBUS. */
+		FILE *f = tmpfile();
+		volatile char *p = f ? mmap(NULL, 4096, PROT_READ, MAP_SHARED, fileno(f), 0) : MAP_FAILED;
+		if (p != MAP_FAILED)
+			(void)p[0];
+	} else if (strcmp(crash, "abrt") == 0) {
+		abort();
+	} else if (strcmp(crash, "kill") == 0) {
+		raise(SIGKILL);
+	} else if (strcmp(crash, "term") == 0) {
+		raise(SIGTERM);
+	}
+	fprintf(stderr, "[test_driver] --crash %s did not crash\n", crash);
+	exit(5);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "crash", required_argument, NULL, 'c' },
+		{ "exit", required_argument, NULL, 'e' },
+		{ "after", required_argument, NULL, 'a' },
+		{ "no-ready", no_argument, NULL, 'n' },
+		{ "ready-delay", required_argument, NULL, 'r' },
+		{ "hang-after", required_argument, NULL, 'H' },
+		{ "crash-times", required_argument, NULL, 't' },
+		{ "counter", required_argument, NULL, 'C' },
+		{ "record", required_argument, NULL, 'R' },
+		{ "check-fds", no_argument, NULL, 'f' },
+		{ "fork-child", no_argument, NULL, 'F' },
+		{ "ignore-term", no_argument, NULL, 'i' },
+		{ "say", required_argument, NULL, 's' },
+		{ "status", required_argument, NULL, 'S' },
+		{ "healthy-crash-after", required_argument, NULL, 'h' },
+		{ "ignore-abrt", no_argument, NULL, 'I' },
+		{ "print-env", required_argument, NULL, 'P' },
+		{ "serve", no_argument, NULL, 'v' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *crash = NULL, *counter = NULL, *say = NULL, *status = NULL, *env = NULL;
+	long after = -1, ready_delay = 0, hang_after = -1, crash_times = -1, healthy_crash = -1;
+	bool serve = false;
+	int exit_code = -1, opt;
+	bool ready = true, fds = false, fork_child = false, ignore_term = false;
+	struct rlimit nocore = { 0, 0 };
+	uint64_t wd_ms, t0, next_ping;
+
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': crash = optarg; break;
+		case 'e': exit_code = atoi(optarg); break;
+		case 'a': after = atol(optarg); break;
+		case 'n': ready = false; break;
+		case 'r': ready_delay = atol(optarg); break;
+		case 'H': hang_after = atol(optarg); break;
+		case 't': crash_times = atol(optarg); break;
+		case 'C': counter = optarg; break;
+		case 'R': record_path = optarg; break;
+		case 'f': fds = true; break;
+		case 'F': fork_child = true; break;
+		case 'i': ignore_term = true; break;
+		case 's': say = optarg; break;
+		case 'S': status = optarg; break;
+		case 'h': healthy_crash = atol(optarg); break;
+		case 'I': ignore_abrt = true; break;
+		case 'P': env = optarg; break;
+		case 'v': serve = true; break;
+		default:
+			fprintf(stderr, "test_driver: bad option (see the source header)\n");
+			return 2;
+		}
+	}
+	setrlimit(RLIMIT_CORE, &nocore);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	signal(SIGABRT, on_abrt);
+	record("start");
+	if (env)
+		printf("[test_driver] %s=%s\n", env, getenv(env) ? getenv(env) : "(unset)");
+	if (fds)
+		check_fds();
+	if (crash_times >= 0) {
+		if (!counter) {
+			fprintf(stderr, "test_driver: --crash-times needs --counter FILE\n");
+			return 2;
+		}
+		if (bump_counter(counter) > crash_times) {
+			/* this start runs healthy */
+			if (healthy_crash >= 0 && crash) {
+				after = healthy_crash;
+			} else {
+				crash = NULL;
+				exit_code = -1;
+			}
+			hang_after = -1;
+			ready = true;
+		}
+	}
+	if (ignore_term)
+		signal(SIGTERM, SIG_IGN);
+	if (fork_child) {
+		pid_t p = fork();
+		if (p == 0) {
+			record("child");
+			for (;;)
+				pause();
+		}
+	}
+	if (say)
+		printf("%s\n", say);
+	if (status)
+		udrv_notify_status("%s", status);
+	if (ready_delay > 0)
+		sleep_ms((uint64_t)ready_delay);
+	bool misbehaves = crash || exit_code >= 0;
+	if (!ready && misbehaves) {
+		sleep_ms(after > 0 ? (uint64_t)after : 0);
+		misbehave(crash, exit_code);
+	}
+	if (ready) {
+		int r = udrv_notify_ready();
+		if (r < 0)
+			fprintf(stderr, "[test_driver] READY=1 failed: %s\n", strerror(-r));
+		record("ready");
+	}
+	wd_ms = udrv_watchdog_usec() / 1000;
+	t0 = now_ns() / 1000000;
+	next_ping = t0;
+	for (;;) {
+		uint64_t now = now_ns() / 1000000, wake = now + 1000;
+
+		if (misbehaves && now >= t0 + (uint64_t)(after > 0 ? after : 0))
+			misbehave(crash, exit_code);
+		if (misbehaves && t0 + (uint64_t)(after > 0 ? after : 0) < wake)
+			wake = t0 + (uint64_t)(after > 0 ? after : 0);
+		if (wd_ms && (hang_after < 0 || now < t0 + (uint64_t)hang_after)) {
+			if (now >= next_ping) {
+				udrv_notify_watchdog();
+				if (hang_after >= 0)
+					record("ping"); /* tests measure detection from the last one */
+				next_ping = now + (wd_ms / 4 ? wd_ms / 4 : 1);
+			}
+			if (next_ping < wake)
+				wake = next_ping;
+		}
+		if (wake > now)
+			wait_ms(wake - now, serve);
+	}
+}

@@ -1,0 +1,559 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Integration tests: driver_supervisor with real processes.
+
+    test_supervisor.py SUPERVISOR UDRVCTL TEST_DRIVER [TEST_NAME...]
+
+Each test writes unit files into a temporary directory, starts
+driver_supervisor on it with its own control socket, drives it with
+test_driver (crashes, exits, hangs, ...) and asserts on `udrvctl status
+--json`, on the supervisor's output, and on the times test_driver records
+(CLOCK_MONOTONIC, the clock time.monotonic_ns() reads). Delays are checked
+with tolerances: the lower bound is strict (the supervisor must never
+restart early), the upper one generous for a loaded 2-core machine.
+"""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+SUP, CTL, DRV = (os.path.abspath(p) for p in sys.argv[1:4])
+ONLY = sys.argv[4:]
+LATE_MS = float(os.environ.get("UDRV_TEST_SLACK_MS", "150"))  # allowed lateness
+
+
+class Fail(Exception):
+    pass
+
+
+def check(cond, msg):
+    if not cond:
+        raise Fail(msg)
+
+
+class Sup:
+    """One driver_supervisor on a temporary config dir."""
+
+    def __init__(self, units):
+        self.dir = tempfile.mkdtemp(prefix="udrv-sup-test-")
+        self.conf = os.path.join(self.dir, "conf")
+        os.mkdir(self.conf)
+        self.ctl = os.path.join(self.dir, "control.sock")
+        for name, text in units.items():
+            self.write_unit(name, text)
+        self.out_path = os.path.join(self.dir, "out.txt")
+        self.out = open(self.out_path, "w")
+        # UDRV_TEST_WRAPPER="valgrind --error-exitcode=99 --leak-check=full" runs the
+        # supervisor under a checker; its complaints fail the test at stop().
+        wrapper = os.environ.get("UDRV_TEST_WRAPPER", "").split()
+        self.proc = subprocess.Popen(wrapper + [SUP, "--config", self.conf, "--control", self.ctl],
+                                     stdout=self.out, stderr=subprocess.STDOUT)
+        self.wait(lambda: os.path.exists(self.ctl), 30, "control socket")
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def write_unit(self, name, text):
+        text = text.replace("@DRV@", DRV).replace("@DIR@", self.dir)
+        with open(os.path.join(self.conf, name + ".driver"), "w") as f:
+            f.write("[Driver]\n" + text)
+
+    def udrvctl(self, *args, check_rc=True):
+        r = subprocess.run([CTL, "--control", self.ctl] + list(args),
+                           capture_output=True, text=True, timeout=30)
+        if check_rc and r.returncode != 0:
+            raise Fail(f"udrvctl {' '.join(args)}: rc {r.returncode}: {r.stderr.strip()}")
+        return r
+
+    def status(self, name=None):
+        args = ["status", "--json"] + ([name] if name else [])
+        data = json.loads(self.udrvctl(*args).stdout)
+        check(isinstance(data, list), "status --json is not an array")
+        for d in data:
+            for key in ("name", "state", "pid", "restarts", "last_exit", "status"):
+                check(key in d, f"status object lacks '{key}': {d}")
+            check(d["state"] in ("starting", "running", "backoff", "stopping", "stopped", "failed"),
+                  f"bad state {d['state']}")
+        return data[0] if name else data
+
+    def wait(self, pred, timeout, what):
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            v = pred()
+            if v:
+                return v
+            time.sleep(0.01)
+        raise Fail(f"timed out after {timeout}s waiting for {what}\n--- output:\n{self.output()}")
+
+    def wait_state(self, name, pred, timeout, what):
+        return self.wait(lambda: (lambda s: s if pred(s) else None)(self.status(name)), timeout,
+                         f"{name}: {what}")
+
+    def output(self):
+        with open(self.out_path) as f:
+            return f.read()
+
+    def records(self, fname):
+        try:
+            with open(self.path(fname)) as f:
+                return [(e, int(p), int(t)) for e, p, t in (l.split() for l in f if l.strip())]
+        except FileNotFoundError:
+            return []
+
+    def zombies(self):
+        """Children of the supervisor in state Z."""
+        z = []
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    st = f.read()
+            except OSError:
+                continue
+            fields = st[st.rfind(")") + 2:].split()
+            if fields[0] == "Z" and int(fields[1]) == self.proc.pid:
+                z.append(int(pid))
+        return z
+
+    def stop(self, timeout=10):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise Fail(f"supervisor did not exit within {timeout}s of SIGTERM\n{self.output()}")
+        self.out.close()
+        out = self.output()
+        for bad in ("runtime error:", "Sanitizer", "Invalid read", "Invalid write",
+                    "definitely lost", "uninitialised"):
+            check(bad not in out or "definitely lost: 0 bytes" in out and bad == "definitely lost",
+                  f"checker complaint in the supervisor's output:\n{out[-3000:]}")
+        check(rc == 0, f"supervisor exit status {rc}\n{out[-2000:]}")
+        return rc
+
+    def cleanup(self):
+        if self.proc.poll() is None:  # a failed test: still stop the drivers
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def gaps_ms(recs, frm, to):
+    """Delays from each `frm` event to the next `to` event, in ms."""
+    out, pending = [], None
+    for e, _, t in recs:
+        if e == frm:
+            pending = t
+        elif e == to and pending is not None:
+            out.append((t - pending) / 1e6)
+            pending = None
+    return out
+
+
+def near(measured, expected, what):
+    check(measured >= expected - 2 and measured <= expected + LATE_MS,
+          f"{what}: {measured:.1f}ms, expected {expected}ms (+{LATE_MS:.0f}ms)")
+
+
+# --- tests -------------------------------------------------------------------
+
+def test_crash_signals():
+    """Each fault restarts the driver, with the reason in words."""
+    sigs = {"segv": "crash (SIGSEGV)", "bus": "crash (SIGBUS)", "abrt": "crash (SIGABRT)",
+            "kill": "killed (SIGKILL)"}
+    units = {f"c_{s}": f"ExecStart=@DRV@ --crash {s} --after 50 --crash-times 1 "
+                       f"--counter @DIR@/n_{s}\n" for s in sigs}
+    s = Sup(units)
+    try:
+        for sig, words in sigs.items():
+            st = s.wait_state(f"c_{sig}", lambda x: x["restarts"] == 1 and x["state"] == "running",
+                              5, "restarted once and running")
+            check(st["last_exit"] == words, f"{sig}: last_exit {st['last_exit']!r} != {words!r}")
+            check(isinstance(st["pid"], int) and alive(st["pid"]), f"{sig}: pid not alive")
+        out = s.output()
+        for line in ("[sup] launching c_segv",
+                     "[sup] c_segv crashed (SIGSEGV), restarting (restart 1, delay 100ms)",
+                     "[sup] c_bus crashed (SIGBUS), restarting (restart 1, delay 100ms)",
+                     "[sup] c_abrt crashed (SIGABRT), restarting (restart 1, delay 100ms)",
+                     "[sup] c_kill was killed (SIGKILL), restarting (restart 1, delay 100ms)"):
+            check(line in out, f"missing log line {line!r}\n{out}")
+        check(s.stop() == 0, "supervisor exit status")
+    finally:
+        s.cleanup()
+
+
+def test_exits():
+    """Exit codes against Restart=."""
+    s = Sup({
+        "clean": "ExecStart=@DRV@ --exit 0 --after 50\n",
+        "fail1": "ExecStart=@DRV@ --exit 1 --after 50 --crash-times 1 --counter @DIR@/n1\n",
+        "always": "ExecStart=@DRV@ --exit 0 --after 50 --crash-times 2 --counter @DIR@/n2\n"
+                  "Restart=always\n",
+        "never": "ExecStart=@DRV@ --exit 7 --after 50\nRestart=no\n",
+    })
+    try:
+        st = s.wait_state("clean", lambda x: x["state"] == "stopped", 5, "stopped")
+        check(st["last_exit"] == "clean exit" and st["restarts"] == 0, f"clean: {st}")
+        st = s.wait_state("fail1", lambda x: x["restarts"] == 1 and x["state"] == "running", 5, "restart")
+        check(st["last_exit"] == "failure exit (code 1)", f"fail1: {st}")
+        st = s.wait_state("always", lambda x: x["restarts"] == 2 and x["state"] == "running", 5, "restarts")
+        check(st["last_exit"] == "clean exit", f"always: {st}")
+        st = s.wait_state("never", lambda x: x["state"] == "failed", 5, "failed")
+        check(st["last_exit"] == "failure exit (code 7)" and st["restarts"] == 0, f"never: {st}")
+        check("Restart=no" in st["reason"], f"never: reason {st['reason']!r}")
+        check("[sup] fail1 exited with code 1, restarting (restart 1, delay 100ms)" in s.output(),
+              "fail1 log line")
+        check(s.stop() == 0, "supervisor exit status")
+    finally:
+        s.cleanup()
+
+
+def test_backoff_delays():
+    """Exponential backoff, measured from crash to the next start."""
+    s = Sup({"b": "ExecStart=@DRV@ --crash segv --after 0 --crash-times 5 --counter @DIR@/n "
+                  "--record @DIR@/rec\nRestartSec=100ms\nRestartMaxDelaySec=500ms\n"
+                  "StartLimitBurst=0\n"})
+    try:
+        s.wait_state("b", lambda x: x["restarts"] == 5 and x["state"] == "running", 10, "5 restarts")
+        gaps = gaps_ms(s.records("rec"), "crash", "start")
+        check(len(gaps) == 5, f"expected 5 crash->start gaps, got {gaps}")
+        for got, want in zip(gaps, [100, 200, 400, 500, 500]):
+            near(got, want, "backoff delay")
+        print(f"    backoff delays (ms): {', '.join(f'{g:.1f}' for g in gaps)} "
+              f"(want 100, 200, 400, 500, 500)")
+        for n, d in enumerate(["100ms", "200ms", "400ms", "500ms", "500ms"], 1):
+            check(f"restarting (restart {n}, delay {d})" in s.output(), f"log for restart {n}")
+        s.stop()
+    finally:
+        s.cleanup()
+
+
+def test_start_limit():
+    """A crash loop ends in failed with the reason; reset-failed and start recover."""
+    s = Sup({"loop": "ExecStart=@DRV@ --crash segv --after 20 --record @DIR@/rec\n"
+                     "RestartSec=50ms\nStartLimitBurst=3\nStartLimitIntervalSec=10s\n"})
+    try:
+        st = s.wait_state("loop", lambda x: x["state"] == "failed", 10, "failed")
+        check(st["restarts"] == 2, f"restarts {st['restarts']} != 2 (3 starts)")
+        check(st["pid"] is None, "failed driver has a pid")
+        check(st["reason"].startswith("start limit hit: 3 starts within 10s"), f"reason {st['reason']!r}")
+        check(st["last_exit"] == "crash (SIGSEGV)", st["last_exit"])
+        time.sleep(0.3)
+        check(len([r for r in s.records("rec") if r[0] == "start"]) == 3, "it was started again")
+        check("start limit hit (3 starts within 10s): failed, not restarting" in s.output(), "log")
+        r = s.udrvctl("reset-failed", "loop")
+        st = s.status("loop")
+        check(st["state"] == "stopped" and st["restarts"] == 0, f"after reset-failed: {st}")
+        r = s.udrvctl("start", "loop")
+        check("loop is running" in r.stdout, r.stdout)
+        s.wait_state("loop", lambda x: x["state"] == "failed", 10, "failed again")
+        s.stop()
+    finally:
+        s.cleanup()
+
+
+def test_decay_after_healthy_run():
+    """Quick crashes back off; a crash after a healthy run restarts at once."""
+    s = Sup({"d": "ExecStart=@DRV@ --crash segv --after 30 --crash-times 3 --counter @DIR@/n "
+                  "--healthy-crash-after 600 --record @DIR@/rec\n"
+                  "RestartSec=100ms\nRestartMaxDelaySec=2s\nRestartResetSec=400ms\nStartLimitBurst=0\n"})
+    try:
+        s.wait_state("d", lambda x: x["restarts"] >= 5, 10, "5 restarts")
+        gaps = gaps_ms(s.records("rec"), "crash", "start")[:5]
+        print(f"    delays (ms): {', '.join(f'{g:.1f}' for g in gaps)} (want 100, 200, 400, 0, 0)")
+        for got, want in zip(gaps, [100, 200, 400, 0, 0]):
+            near(got, want, "delay")
+        check("restarting (restart 4, delay 0)" in s.output(), "immediate restart logged")
+        s.stop()
+    finally:
+        s.cleanup()
+
+
+def test_hang_detection():
+    """No WATCHDOG=1 within WatchdogSec: SIGABRT, then restart; SIGKILL if ignored."""
+    s = Sup({
+        "h": "ExecStart=@DRV@ --hang-after 200 --crash-times 1 --counter @DIR@/n --record @DIR@/rec\n"
+             "WatchdogSec=300ms\n",
+        "h2": "ExecStart=@DRV@ --hang-after 100 --ignore-abrt --crash-times 1 --counter @DIR@/n2 "
+              "--record @DIR@/rec2\nWatchdogSec=200ms\nTimeoutStopSec=300ms\n",
+    })
+    try:
+        st = s.wait_state("h", lambda x: x["restarts"] == 1 and x["state"] == "running", 5, "restart")
+        check(st["last_exit"] == "watchdog timeout", f"last_exit {st['last_exit']!r}")
+        recs = s.records("rec")
+        abrt = [t for e, _, t in recs if e == "abrt"][0]
+        last_ping = max(t for e, _, t in recs if e == "ping" and t < abrt)
+        hang_ms = (abrt - last_ping) / 1e6
+        near(hang_ms, 300, "hang detection after the last WATCHDOG=1")
+        print(f"    hang detected {hang_ms:.1f}ms after the last WATCHDOG=1 (WatchdogSec=300ms)")
+        check("[sup] h hung: no WATCHDOG=1 for 300ms, sending SIGABRT" in s.output(), "hang log")
+        check("[sup] h hung (watchdog timeout), restarting (restart 1, delay 100ms)" in s.output(),
+              "restart log")
+        st = s.wait_state("h2", lambda x: x["restarts"] == 1 and x["state"] == "running", 5, "restart")
+        check(st["last_exit"] == "watchdog timeout", st["last_exit"])
+        recs = s.records("rec2")
+        abrt = [t for e, _, t in recs if e == "abrt"][0]
+        start2 = [t for e, _, t in recs if e == "start"][1]
+        check(start2 - abrt >= 300e6, "SIGKILL came before TimeoutStopSec")
+        check("[sup] h2 did not exit within 300ms, sending SIGKILL" in s.output(), "SIGKILL log")
+        s.stop()
+    finally:
+        s.cleanup()
+
+
+def test_died_before_ready():
+    """An init failure is backed off even with RestartSec=0, then fails."""
+    s = Sup({"i": "ExecStart=@DRV@ --no-ready --exit 2 --record @DIR@/rec\n"
+                  "RestartSec=0\nStartLimitBurst=4\n"})
+    try:
+        st = s.wait_state("i", lambda x: x["state"] == "failed", 10, "failed")
+        check(st["last_exit"] == "died before ready: failure exit (code 2)", st["last_exit"])
+        check(st["restarts"] == 3, f"restarts {st['restarts']}")
+        gaps = gaps_ms(s.records("rec"), "exit", "start")
+        check(len(gaps) == 3 and all(g >= 99 for g in gaps), f"hot loop: gaps {gaps}")
+        s.udrvctl("reset-failed", "i")
+        r = s.udrvctl("start", "i", check_rc=False)
+        check(r.returncode == 1 and "died before ready: failure exit (code 2); restarting in" in r.stderr,
+              f"start of a driver that cannot start: rc {r.returncode}: {r.stderr!r}")
+        s.wait_state("i", lambda x: x["state"] == "failed", 10, "failed again")
+        check("[sup] i died before ready (exited with code 2), restarting (restart 1, delay 100ms)"
+              in s.output(), "log line")
+        s.stop()
+    finally:
+        s.cleanup()
+
+
+def crashes_in_a_row(n):
+    s = Sup({"r": f"ExecStart=@DRV@ --crash segv --after 0 --crash-times {n} --counter @DIR@/n "
+                  "--record @DIR@/rec\nRestartSec=1ms\nRestartMaxDelaySec=2ms\nStartLimitBurst=0\n"})
+    try:
+        t0 = time.monotonic()
+        st = s.wait_state("r", lambda x: x["restarts"] == n and x["state"] == "running", 60,
+                          f"{n} restarts")
+        took = time.monotonic() - t0
+        starts = [r for r in s.records("rec") if r[0] == "start"]
+        check(len(starts) == n + 1, f"{len(starts)} starts for {n} crashes")
+        check(len({p for _, p, _ in starts}) == n + 1, "a pid was started twice?")
+        check(alive(st["pid"]), "running pid is not alive")
+        check(s.zombies() == [], f"zombies: {s.zombies()}")
+        check(s.output().count("crashed (SIGSEGV), restarting") == n, "one log line per crash")
+        print(f"    {n} crashes in a row: {took:.2f}s to running again")
+        check(s.stop() == 0, "exit status")
+        check(not any(alive(p) for _, p, _ in starts), "driver left behind")
+    finally:
+        s.cleanup()
+
+
+def test_crashes_1():
+    crashes_in_a_row(1)
+
+
+def test_crashes_10():
+    crashes_in_a_row(10)
+
+
+def test_crashes_100():
+    crashes_in_a_row(100)
+
+
+def test_shutdown_leaves_nothing():
+    """SIGTERM: every driver and its children stopped, SIGKILL for the stubborn, exit 0."""
+    s = Sup({
+        "a": "ExecStart=@DRV@ --fork-child --record @DIR@/rec_a\n",
+        "b": "ExecStart=@DRV@ --ignore-term --record @DIR@/rec_b\nTimeoutStopSec=300ms\n",
+        "c": "ExecStart=@DRV@ --crash segv --after 0 --record @DIR@/rec_c\nRestartSec=5s\n",
+    })
+    try:
+        s.wait_state("a", lambda x: x["state"] == "running", 5, "running")
+        s.wait_state("b", lambda x: x["state"] == "running", 5, "running")
+        s.wait_state("c", lambda x: x["state"] == "backoff", 5, "backoff")
+        s.wait(lambda: any(e == "child" for e, _, _ in s.records("rec_a")), 5, "child of a")
+        pids = [p for f in ("rec_a", "rec_b", "rec_c") for _, p, _ in s.records(f)]
+        t0 = time.monotonic()
+        rc = s.stop()
+        took = time.monotonic() - t0
+        check(rc == 0, f"exit status {rc}")
+        check(took < 3, f"shutdown took {took:.1f}s")
+        left = [p for p in pids if alive(p)]
+        check(not left, f"processes left behind: {left}")
+        out = s.output()
+        check("[sup] b did not exit within 300ms, sending SIGKILL" in out, "SIGKILL for b")
+        check("[sup] all drivers stopped, exiting" in out, "final line")
+        check(not os.path.exists(s.ctl), "control socket left behind")
+    finally:
+        s.cleanup()
+
+
+def test_supervisor_killed():
+    """If the supervisor is SIGKILLed, its drivers do not live on as orphans."""
+    s = Sup({"o": "ExecStart=@DRV@ --record @DIR@/rec\n"})
+    try:
+        st = s.wait_state("o", lambda x: x["state"] == "running", 5, "running")
+        s.proc.kill()
+        s.proc.wait()
+        s.wait(lambda: not alive(st["pid"]), 5, "the orphan to go")
+    finally:
+        s.cleanup()
+
+
+def test_fds_env_and_log():
+    """A driver inherits only 0-2, gets UDRV_DEVICE; output is prefixed and kept."""
+    s = Sup({"e": "ExecStart=@DRV@ --check-fds --print-env UDRV_DEVICE --say \"[driver] hi there\"\n"
+                  "Device=name:gpio\nEnvironment=FOO=bar\n",
+             "quiet": "ExecStart=@DRV@ --say \"[driver] LED on pin 17 blinking\"\nLogPrefix=\n"})
+    try:
+        s.wait_state("e", lambda x: x["state"] == "running", 5, "running")
+        s.wait_state("quiet", lambda x: x["state"] == "running", 5, "running")
+        s.wait(lambda: "[e] [driver] hi there" in s.output(), 5, "prefixed line")
+        out = s.output()
+        check("[e] [test_driver] fds ok" in out, f"fd check:\n{out}")
+        check("[e] [test_driver] UDRV_DEVICE=name:gpio" in out, "UDRV_DEVICE")
+        check("\n[driver] LED on pin 17 blinking\n" in out, "LogPrefix= empty keeps the text as is")
+        log = s.udrvctl("log", "e", "-n", "2").stdout.splitlines()
+        check(log == ["[test_driver] fds ok", "[driver] hi there"], f"log -n 2: {log}")
+        check(s.status("e")["device"] == "name:gpio", "device in status")
+        s.stop()
+    finally:
+        s.cleanup()
+
+
+def test_control_commands():
+    """stop/start/restart wait for the outcome; errors are clear."""
+    s = Sup({"x": "ExecStart=@DRV@ --status \"all good\"\n"})
+    try:
+        st = s.wait_state("x", lambda x: x["state"] == "running", 5, "running")
+        s.wait_state("x", lambda x: x["status"] == "all good", 5, "STATUS= text")
+        pid = st["pid"]
+        s.udrvctl("stop", "x")
+        st = s.status("x")
+        check(st["state"] == "stopped" and st["pid"] is None and not alive(pid), f"after stop: {st}")
+        r = s.udrvctl("start", "x")
+        check("x is running" in r.stdout, r.stdout)
+        pid2 = s.status("x")["pid"]
+        s.udrvctl("restart", "x")
+        pid3 = s.status("x")["pid"]
+        check(pid2 != pid3 and alive(pid3) and not alive(pid2), "restart did not replace the process")
+        text = s.udrvctl("status").stdout
+        check(text.startswith("NAME") and "running" in text, text)
+        r = s.udrvctl("status", "nosuch", check_rc=False)
+        check(r.returncode == 1 and "no driver named 'nosuch'" in r.stderr, r.stderr)
+        r = s.udrvctl("stop", check_rc=False)
+        check(r.returncode == 2 and "which driver" in r.stderr, r.stderr)
+        r = s.udrvctl("frobnicate", check_rc=False)
+        check(r.returncode == 2 and "unknown command 'frobnicate'" in r.stderr, r.stderr)
+        r = subprocess.run([CTL, "--control", s.path("nope.sock"), "status"], capture_output=True, text=True)
+        check(r.returncode == 3 and "cannot reach driver_supervisor" in r.stderr, r.stderr)
+        s.stop()
+    finally:
+        s.cleanup()
+
+
+def test_bad_config_and_reload():
+    """A bad file names file:line:key and the others run; SIGHUP adds, removes, changes."""
+    s = Sup({"good": "ExecStart=@DRV@\n",
+             "bad": "ExecStart=@DRV@\nWatchdogSec=soon\n",
+             "gone": "ExecStart=@DRV@\n"})
+    try:
+        s.wait_state("good", lambda x: x["state"] == "running", 5, "running")
+        out = s.output()
+        check(f"{s.conf}/bad.driver:3: WatchdogSec: 'soon' is not a valid time" in out, out)
+        check(all(d["name"] != "bad" for d in s.status()), "bad driver loaded")
+        good_pid = s.status("good")["pid"]
+        gone_pid = s.status("gone")["pid"]
+        os.unlink(os.path.join(s.conf, "gone.driver"))
+        s.write_unit("bad", "ExecStart=@DRV@\nWatchdogSec=1s\n")       # fixed: added
+        s.write_unit("good", "ExecStart=@DRV@ --say changed\n")         # changed: restarted
+        s.proc.send_signal(signal.SIGHUP)
+        s.wait(lambda: [d["name"] for d in s.status()] == ["good", "bad"], 5, "reload")
+        s.wait_state("bad", lambda x: x["state"] == "running" and x["watchdog_ms"] == 1000, 5, "bad up")
+        st = s.wait_state("good", lambda x: x["state"] == "running" and x["pid"] != good_pid, 5,
+                          "good restarted")
+        check(not alive(gone_pid) and not alive(good_pid), "old processes still alive")
+        s.wait(lambda: "[good] changed" in s.output(), 5, "new command line in use")
+        s.stop()
+    finally:
+        s.cleanup()
+
+
+def test_exec_failure():
+    """A missing program is reported as such and ends failed, not in a hot loop."""
+    s = Sup({"missing": "ExecStart=/nonexistent/driver --x\nStartLimitBurst=2\n"})
+    try:
+        st = s.wait_state("missing", lambda x: x["state"] == "failed", 5, "failed")
+        check("cannot execute /nonexistent/driver: No such file or directory" in st["last_exit"],
+              st["last_exit"])
+        s.stop()
+    finally:
+        s.cleanup()
+
+
+def test_listen_socket_survives_restart():
+    """Listen=: the socket stays up across a crash; the new instance answers."""
+    s = Sup({"srv": "ExecStart=@DRV@ --serve --check-fds\nListen=@DIR@/srv.sock\nRestartSec=200ms\n"})
+    try:
+        st = s.wait_state("srv", lambda x: x["state"] == "running", 5, "running")
+
+        def ask():
+            c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            c.settimeout(5)
+            c.connect(s.path("srv.sock"))
+            data = c.recv(100).decode()
+            c.close()
+            return data
+
+        check(ask() == f"hello from {st['pid']}\n", "first answer")
+        os.kill(st["pid"], signal.SIGSEGV)
+        s.wait_state("srv", lambda x: x["state"] == "backoff", 5, "backoff")
+        # connecting while no driver runs works: the supervisor holds the socket
+        data = ask()
+        st2 = s.status("srv")
+        check(st2["restarts"] == 1 and data == f"hello from {st2['pid']}\n", f"answer {data!r}, {st2}")
+        check("[srv] [test_driver] fds ok" in s.output(), "fd 3 only")
+        s.stop()
+    finally:
+        s.cleanup()
+
+
+TESTS = [(n, f) for n, f in list(globals().items()) if n.startswith("test_") and callable(f)]
+
+
+def main():
+    failed = 0
+    for name, fn in TESTS:
+        if ONLY and name not in ONLY:
+            continue
+        t0 = time.monotonic()
+        try:
+            fn()
+            print(f"ok   {name} ({time.monotonic() - t0:.1f}s)", flush=True)
+        except Exception as e:  # noqa: BLE001 - report every failure, then go on
+            failed += 1
+            print(f"FAIL {name}: {e}", flush=True)
+            if not isinstance(e, Fail):
+                traceback.print_exc()
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
