@@ -60,7 +60,7 @@ for b in supervisor/driver_supervisor tools/udrvctl drivers/gpio_driver drivers/
 	fi
 done
 
-echo "== booting the virtual Raspberry Pi 3 (qemu raspi3b, ~20 s)" >&2
+echo "== booting the virtual Raspberry Pi 3 (qemu raspi3b, TCG: a few seconds)" >&2
 exec "$vmrun" --board rpi3 --timeout 300 \
 	--put "$build/supervisor/driver_supervisor" \
 	--put "$build/tools/udrvctl" \
