@@ -31,29 +31,37 @@ struct uio_priv {
 	uint64_t cfg_len; /* its size: 256 or 4096 */
 };
 
-static int uio_cfg_read(udrv_dev *dev, uint64_t off, void *buf, size_t len)
+/* Config space access through sysfs `config`: the fd, or -errno. */
+static int cfg_fd(udrv_dev *dev, uint64_t off, size_t len)
 {
 	struct uio_priv *p = dev->priv;
-	ssize_t n;
 
 	if (p->cfg_fd < 0)
 		return -ENOTSUP;
 	if (off > p->cfg_len || len > p->cfg_len - off)
 		return -ERANGE;
-	n = pread(p->cfg_fd, buf, len, (off_t)off);
+	return p->cfg_fd;
+}
+
+static int uio_cfg_read(udrv_dev *dev, uint64_t off, void *buf, size_t len)
+{
+	int fd = cfg_fd(dev, off, len);
+	ssize_t n;
+
+	if (fd < 0)
+		return fd;
+	n = pread(fd, buf, len, (off_t)off);
 	return n < 0 ? -errno : (int)n;
 }
 
 static int uio_cfg_write(udrv_dev *dev, uint64_t off, const void *buf, size_t len)
 {
-	struct uio_priv *p = dev->priv;
+	int fd = cfg_fd(dev, off, len);
 	ssize_t n;
 
-	if (p->cfg_fd < 0)
-		return -ENOTSUP;
-	if (off > p->cfg_len || len > p->cfg_len - off)
-		return -ERANGE;
-	n = pwrite(p->cfg_fd, buf, len, (off_t)off);
+	if (fd < 0)
+		return fd;
+	n = pwrite(fd, buf, len, (off_t)off);
 	return n < 0 ? -errno : (int)n;
 }
 
