@@ -11,7 +11,7 @@ DESTDIR   ?=
 MESON_ARGS ?=
 NINJA_JOBS ?= 2
 
-.PHONY: all deps build cross asan test test-unit demo install clean
+.PHONY: all deps build cross asan test test-unit bench demo install clean
 
 all: build
 
@@ -58,6 +58,10 @@ asan: $(BUILD_ASAN)/build.ninja
 
 test-unit: build
 	meson test -C $(BUILD) --suite unit --print-errorlogs
+
+# Figures, not pass/fail: supervisor restart latency, interrupt latency.
+bench: build
+	meson test -C $(BUILD) --benchmark --verbose
 
 demo: deps
 	$(MAKE) build cross
