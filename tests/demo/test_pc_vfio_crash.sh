@@ -43,6 +43,11 @@ word() { echo "$2" | sed -n "s/.* $1=\([^ ]*\).*/\1/p"; }
 
 s=$tmp/s log=$tmp/log
 section sup-log "$out" "$log"
+section oneshot-1 "$out" "$s"
+check "--dma 1: 3 one-byte round trips checked, exit 0" sh -c "[ \"\$(sed -n 's/^rc=//p' $s)\" = 0 ] && grep -Eq '^\[edu\] dma: 3 round trips of 1 B ok \(data checked\)' $s"
+section oneshot-4095 "$out" "$s"
+check "--dma 4095: 3 full-size round trips checked, 10 MSIs each serviced once, exit 0" \
+	sh -c "[ \"\$(sed -n 's/^rc=//p' $s)\" = 0 ] && grep -Eq '^\[edu\] dma: 3 round trips of 4095 B ok \(data checked\)' $s && grep -q '^\[edu\] raised 10 interrupts, serviced 10, missed 0$' $s"
 section start "$out" "$s"
 pid0=$(sed -n 's/^pid=\([0-9]*\) .*/\1/p' "$s")
 check "edu_driver running under the supervisor over vfio, DMA going (pid ${pid0:-?})" \

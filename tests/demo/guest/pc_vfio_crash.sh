@@ -34,6 +34,14 @@ wait_trips() {
 	return 1
 }
 
+# Unsupervised first: one-shot round trips at both ends of the sizes, and
+# MSI bursts beside DMA.
+spec=pci:${UDRV_EDU_BDF:-0000:00:03.0}
+echo "== oneshot-1"
+edu_driver --device "$spec" --dma 1 --dma-rounds 3; echo "rc=$?"
+echo "== oneshot-4095"
+edu_driver --device "$spec" --dma 4095 --dma-rounds 3 --raise 10; echo "rc=$?"
+
 echo "== start"
 driver_supervisor --config /etc/udrv.d > /tmp/sup.log 2>&1 &
 sup=$!
