@@ -7,6 +7,14 @@
  * busy bit instead), raises interrupts through register 0x60 and services
  * them (read cause 0x24, ack 0x64, re-arm), and with --serve keeps servicing
  * interrupts until SIGTERM, as a supervised driver.
+ *
+ * Over VFIO (the device bound to vfio-pci) it also drives edu's DMA engine:
+ * --dma N does round trips of N bytes host buffer -> device buffer -> host
+ * buffer with the data checked, each transfer waited for by its completion
+ * interrupt (MSI). With --serve --dma-every MS the round trips go on while
+ * serving, so a supervised instance can be killed in the middle of a DMA;
+ * the next instance drains the transfer the dead one left running before it
+ * maps any memory (edu has no reset), see dma_drain().
  */
 #include <errno.h>
 #include <getopt.h>
@@ -20,11 +28,14 @@
 #include "udrv.h"
 #include "drvutil.h"
 #include "edu.h"
+#include "edu_dma.h"
 #include "registers.h"
 
 #define PROG "edu_driver"
 #define MAX_FACT 16
 #define WAIT_MS 2000 /* generous: the device answers in microseconds */
+#define DMA_WAIT_MS 2000 /* an edu transfer takes 100 ms of virtual time */
+#define DMA_REPORT 10    /* a log line every this many round trips */
 
 struct edu_opts {
 	const char *spec;
@@ -33,18 +44,36 @@ struct edu_opts {
 	bool poll;
 	uint64_t raise;
 	bool serve;
+	uint32_t dma_len;   /* 0: no DMA */
+	uint64_t dma_rounds;
+	int64_t dma_every;  /* ms between round trips while serving; -1: none */
+};
+
+/* DMA state: two buffers (out: what we send, in: what comes back) and figures. */
+struct dma_run {
+	struct udrv_dma out, in;
+	uint32_t len;
+	uint32_t seed;
+	uint64_t ok;
+	double last_ms, total_ms;
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: " PROG " [--device SPEC] [--factorial N]... [--poll] [--raise N] [--serve]\n"
+		"usage: " PROG " [--device SPEC] [--factorial N]... [--poll] [--raise N]\n"
+		"       [--dma N [--dma-rounds K]] [--serve [--dma-every MS]]\n"
 		"  --device SPEC   (default $UDRV_DEVICE, else \"name:uio_pci_generic\")\n"
 		"  --factorial N   compute N! on the device (0..4294967295; repeatable, up to %d)\n"
 		"  --poll          wait for factorials by polling the busy bit, not the interrupt\n"
 		"  --raise N       raise N interrupts through 0x60 one by one and service each\n"
-		"  --serve         then service interrupts until SIGTERM (READY/WATCHDOG)\n",
-		MAX_FACT);
+		"  --dma N         DMA round trips of N bytes (1..%u) host -> device -> host,\n"
+		"                  data checked; needs the device on vfio-pci\n"
+		"  --dma-rounds K  how many round trips --dma does (default 1)\n"
+		"  --serve         then service interrupts until SIGTERM (READY/WATCHDOG)\n"
+		"  --dma-every MS  with --serve: keep doing round trips (of --dma N bytes,\n"
+		"                  default %u), one every MS ms (0: back to back)\n",
+		MAX_FACT, EDU_DMA_MAX_LEN, EDU_DMA_MAX_LEN);
 }
 
 static int parse_args(int argc, char **argv, struct edu_opts *o)
@@ -55,6 +84,9 @@ static int parse_args(int argc, char **argv, struct edu_opts *o)
 		{ "poll", no_argument, NULL, 'p' },
 		{ "raise", required_argument, NULL, 'r' },
 		{ "serve", no_argument, NULL, 's' },
+		{ "dma", required_argument, NULL, 'D' },
+		{ "dma-rounds", required_argument, NULL, 'R' },
+		{ "dma-every", required_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -62,6 +94,7 @@ static int parse_args(int argc, char **argv, struct edu_opts *o)
 	int c;
 
 	memset(o, 0, sizeof(*o));
+	o->dma_every = -1;
 	o->spec = getenv("UDRV_DEVICE");
 	if (!o->spec || !*o->spec)
 		o->spec = "name:uio_pci_generic";
@@ -94,6 +127,20 @@ static int parse_args(int argc, char **argv, struct edu_opts *o)
 		case 's':
 			o->serve = true;
 			break;
+		case 'D':
+			if (!drv_opt_u64(PROG, "--dma", optarg, 1, EDU_DMA_MAX_LEN, &v))
+				return -1;
+			o->dma_len = (uint32_t)v;
+			break;
+		case 'R':
+			if (!drv_opt_u64(PROG, "--dma-rounds", optarg, 1, 1000000, &o->dma_rounds))
+				return -1;
+			break;
+		case 'E':
+			if (!drv_opt_u64(PROG, "--dma-every", optarg, 0, 3600000, &v))
+				return -1;
+			o->dma_every = (int64_t)v;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -107,6 +154,22 @@ static int parse_args(int argc, char **argv, struct edu_opts *o)
 		usage(stderr);
 		return -1;
 	}
+	if (o->dma_rounds && !o->dma_len) {
+		fprintf(stderr, PROG ": --dma-rounds needs --dma N\n");
+		return -1;
+	}
+	if (o->dma_every >= 0 && !o->serve) {
+		fprintf(stderr, PROG ": --dma-every needs --serve\n");
+		return -1;
+	}
+	if (o->dma_every >= 0 && o->dma_rounds) {
+		fprintf(stderr, PROG ": --dma-rounds and --dma-every exclude each other\n");
+		return -1;
+	}
+	if (o->dma_every >= 0 && !o->dma_len)
+		o->dma_len = EDU_DMA_MAX_LEN;
+	if (o->dma_len && !o->dma_rounds && o->dma_every < 0)
+		o->dma_rounds = 1;
 	return 0;
 }
 
@@ -149,11 +212,171 @@ err:
 	return -1;
 }
 
-/* Service interrupts until SIGTERM: what a supervised edu driver does. */
-static int serve(udrv_dev *dev)
+
+static double ms_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	drv_now(&t1);
+	return drv_ts_diff_s(&t1, t0) * 1000.0;
+}
+
+/*
+ * A previous instance killed mid-DMA leaves edu's engine running: edu has
+ * no reset (VFIO_DEVICE_RESET answers EINVAL), and the transfer completes
+ * 100 ms after it was started, whatever happened to the driver. udrv_open()
+ * has turned bus mastering off, so while we wait the orphaned transfer goes
+ * nowhere; mapping memory (udrv_dma_alloc) or enabling MSI (both turn bus
+ * mastering back on) before it is over would let it land in our new
+ * buffers, which get the same IOVAs. So: wait for the engine to go idle
+ * first, then acknowledge the DMA cause its completion left pending.
+ */
+static int dma_drain(udrv_dev *dev)
+{
+	struct timespec t0;
+	uint32_t cause;
+	int busy, r;
+
+	busy = edu_dma_busy(dev);
+	if (busy < 0) {
+		fprintf(stderr, PROG ": reading the DMA command register (0x98): %s\n",
+			strerror(-busy));
+		return -1;
+	}
+	drv_now(&t0);
+	r = busy ? edu_dma_wait_poll(dev, DMA_WAIT_MS) : 0;
+	if (r < 0) {
+		fprintf(stderr, PROG ": a DMA left running by a previous instance did not finish "
+			"within %d ms: %s\n", DMA_WAIT_MS, strerror(-r));
+		return -1;
+	}
+	if (busy)
+		printf("[edu] dma engine busy at start (a transfer left by a previous instance): "
+		       "drained in %.1f ms\n", ms_since(&t0));
+	else
+		printf("[edu] dma engine idle at start\n");
+	/* Causes left pending by the dead instance: 0x100 here means a transfer
+	 * of it completed after it stopped acknowledging (it died mid-DMA). */
+	if ((r = udrv_read32(dev, EDU_BAR, EDU_IRQ_STATUS, &cause)) ||
+	    (cause && (r = udrv_write32(dev, EDU_BAR, EDU_IRQ_ACK, cause)))) {
+		fprintf(stderr, PROG ": clearing stale interrupt causes: %s\n", strerror(-r));
+		return -1;
+	}
+	if (cause)
+		printf("[edu] stale interrupt causes 0x%08" PRIx32 " acknowledged%s\n", cause,
+		       cause & EDU_IRQ_DMA ? " (a DMA completed after the previous instance died)" : "");
+	return 0;
+}
+
+/* Map the two DMA buffers, after dma_drain() and before the interrupt. */
+static int dma_setup(udrv_dev *dev, struct dma_run *d, uint32_t len)
+{
+	int r;
+
+	memset(d, 0, sizeof(*d));
+	d->len = len;
+	d->seed = (uint32_t)getpid() * 2654435761u | 1u;
+	/* edu masks host addresses to 28 bits (QEMU hw/misc/edu.c dma_mask). */
+	r = udrv_dma_set_width(dev, EDU_DMA_ADDR_BITS);
+	if (r == 0)
+		r = udrv_dma_alloc(dev, EDU_DMA_BUF_SIZE, &d->out);
+	if (r == 0) {
+		r = udrv_dma_alloc(dev, EDU_DMA_BUF_SIZE, &d->in);
+		if (r < 0)
+			udrv_dma_free(dev, &d->out);
+	}
+	if (r == -ENOTSUP) {
+		fprintf(stderr, PROG ": --dma: %s is bound to %s, which has no DMA mapping: "
+			"bind it to vfio-pci\n", udrv_name(dev), udrv_backend(dev));
+		return -1;
+	}
+	if (r < 0) {
+		fprintf(stderr, PROG ": --dma: mapping %u-byte DMA buffers: %s%s\n", EDU_DMA_BUF_SIZE,
+			strerror(-r), r == -ENOMEM || r == -EPERM ?
+			" (is the locked-memory limit, ulimit -l, too low?)" : "");
+		return -1;
+	}
+	printf("[edu] dma buffers mapped at iova 0x%" PRIx64 " and 0x%" PRIx64
+	       " (%u-bit device addresses)\n", d->out.iova, d->in.iova, EDU_DMA_ADDR_BITS);
+	return 0;
+}
+
+static void dma_teardown(udrv_dev *dev, struct dma_run *d)
+{
+	udrv_dma_free(dev, &d->in);
+	udrv_dma_free(dev, &d->out);
+}
+
+/*
+ * One round trip: fresh pseudo-random data out, the bitwise NOT of it in
+ * the return buffer (so a transfer that did nothing cannot pass), host ->
+ * device buffer -> host, compared by edu_dma_roundtrip().
+ */
+static int dma_round(udrv_dev *dev, struct dma_run *d)
+{
+	uint8_t *out = d->out.va, *in = d->in.va;
+	struct timespec t0;
+	uint32_t x = d->seed ^ (uint32_t)(d->ok * 0x9e3779b9u), i;
+	int r;
+
+	for (i = 0; i < d->len; i++) {
+		x ^= x << 13; /* xorshift32 */
+		x ^= x >> 17;
+		x ^= x << 5;
+		out[i] = (uint8_t)x;
+		in[i] = (uint8_t)~x;
+	}
+	drv_now(&t0);
+	r = edu_dma_roundtrip(dev, &d->out, &d->in, 0, d->len, DMA_WAIT_MS);
+	d->last_ms = ms_since(&t0);
+	if (r == -EIO) {
+		for (i = 0; i < d->len && in[i] == out[i]; i++)
+			;
+		fprintf(stderr, PROG ": dma round trip %" PRIu64 ": byte %" PRIu32 " of %" PRIu32
+			" came back 0x%02x, sent 0x%02x\n", d->ok + 1, i, d->len,
+			i < d->len ? in[i] : 0, i < d->len ? out[i] : 0);
+		return -1;
+	}
+	if (r < 0) {
+		fprintf(stderr, PROG ": dma round trip %" PRIu64 " of %" PRIu32 " bytes: %s\n",
+			d->ok + 1, d->len, r == -EPROTO ? "interrupt without the DMA cause (0x100)" :
+			r == -ETIMEDOUT ? "no completion interrupt" : strerror(-r));
+		return -1;
+	}
+	d->ok++;
+	d->total_ms += d->last_ms;
+	return 0;
+}
+
+/* STATUS= (and WATCHDOG=1 in the same datagram): round trips so far, and
+ * whether one is in flight, which a test killing us mid-DMA reads. */
+static void dma_notify(const struct dma_run *d, bool in_flight)
+{
+	char msg[200];
+
+	snprintf(msg, sizeof(msg), "WATCHDOG=1\nSTATUS=dma %" PRIu64 " round trips ok, %" PRIu32
+		 " B, last %.1f ms, mean %.1f ms; %s", d->ok, d->len, d->last_ms,
+		 d->ok ? d->total_ms / (double)d->ok : 0.0, in_flight ? "in flight" : "idle");
+	udrv_notify(msg);
+}
+
+static void dma_report(const struct dma_run *d)
+{
+	printf("[edu] dma: %" PRIu64 " round trip%s of %" PRIu32 " B ok (data checked), last %.1f ms,"
+	       " mean %.1f ms\n", d->ok, d->ok == 1 ? "" : "s", d->len, d->last_ms,
+	       d->total_ms / (double)d->ok);
+}
+
+/*
+ * Service interrupts until SIGTERM: what a supervised edu driver does. With
+ * @dma, also a DMA round trip every @every_ms (0: back to back), each one
+ * waited for by its completion interrupt; interrupts that come between
+ * round trips are serviced as usual.
+ */
+static int serve(udrv_dev *dev, struct dma_run *dma, int64_t every_ms)
 {
 	struct pollfd pfd = { .fd = udrv_irq_fd(dev), .events = POLLIN };
-	struct timespec ts = { 1, 0 };
+	struct timespec ts = { 1, 0 }, next, now;
 	sigset_t waitmask;
 	uint64_t served = 0;
 	uint32_t cause;
@@ -165,8 +388,35 @@ static int serve(udrv_dev *dev)
 		return -1;
 	}
 	udrv_notify_ready();
-	printf("[edu] serving interrupts\n");
+	if (dma)
+		printf("[edu] serving interrupts, a %" PRIu32 "-byte DMA round trip every %" PRId64
+		       " ms\n", dma->len, every_ms);
+	else
+		printf("[edu] serving interrupts\n");
+	drv_now(&next);
 	while (!drv_stop_requested) {
+		if (dma) {
+			/* Sleep in ppoll until the next round trip is due (at most 1 s). */
+			double left;
+
+			drv_now(&now);
+			left = -drv_ts_diff_s(&now, &next);
+			if (left <= 0) {
+				dma_notify(dma, true);
+				if (dma_round(dev, dma) < 0)
+					return -1;
+				dma_notify(dma, false);
+				if (dma->ok == 1 || dma->ok % DMA_REPORT == 0)
+					dma_report(dma);
+				drv_now(&next);
+				drv_ts_add_ns(&next, (uint64_t)every_ms * 1000000u);
+				left = every_ms / 1000.0;
+			}
+			if (left > 1)
+				left = 1;
+			ts.tv_sec = (time_t)left;
+			ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
+		}
 		r = ppoll(&pfd, 1, &ts, &waitmask);
 		if (r < 0 && errno != EINTR) {
 			fprintf(stderr, PROG ": ppoll: %s\n", strerror(errno));
@@ -192,7 +442,11 @@ static int serve(udrv_dev *dev)
 		udrv_notify_status("%" PRIu64 " interrupts served", served);
 	}
 	udrv_notify_stopping();
-	printf("[edu] stopped after %" PRIu64 " interrupts\n", served);
+	if (dma)
+		printf("[edu] stopped after %" PRIu64 " interrupts and %" PRIu64
+		       " dma round trips\n", served, dma->ok);
+	else
+		printf("[edu] stopped after %" PRIu64 " interrupts\n", served);
 	return 0;
 }
 
@@ -200,6 +454,8 @@ int main(int argc, char **argv)
 {
 	struct edu_opts o;
 	struct udrv_map_info mi;
+	struct dma_run dma = { 0 };
+	bool dma_mapped = false;
 	udrv_dev *dev;
 	uint32_t ident, res;
 	unsigned i;
@@ -252,7 +508,14 @@ int main(int argc, char **argv)
 	}
 	printf("[edu] liveness ok\n");
 
-	if ((o.nfact && !o.poll) || o.raise || o.serve) {
+	/* Before anything turns bus mastering on (DMA mapping, MSI). */
+	if (o.dma_len) {
+		if (dma_drain(dev) < 0 || dma_setup(dev, &dma, o.dma_len) < 0)
+			goto out;
+		dma_mapped = true;
+	}
+
+	if ((o.nfact && !o.poll) || o.raise || o.serve || o.dma_len) {
 		r = udrv_irq_enable(dev);
 		if (r < 0) {
 			fprintf(stderr, PROG ": enabling the interrupt: %s\n", strerror(-r));
@@ -280,10 +543,17 @@ int main(int argc, char **argv)
 
 	if (o.raise && raise_burst(dev, o.raise) < 0)
 		goto out;
-	if (o.serve && serve(dev) < 0)
+	for (i = 0; i < o.dma_rounds && !drv_stop_requested; i++)
+		if (dma_round(dev, &dma) < 0)
+			goto out;
+	if (dma.ok && o.dma_rounds)
+		dma_report(&dma);
+	if (o.serve && serve(dev, o.dma_every >= 0 ? &dma : NULL, o.dma_every) < 0)
 		goto out;
 	ret = 0;
 out:
+	if (dma_mapped)
+		dma_teardown(dev, &dma);
 	udrv_close(dev);
 	return ret;
 }

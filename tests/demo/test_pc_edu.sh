@@ -59,4 +59,7 @@ check "missing device: exit 1 naming it" sh -c "[ \"\$(sed -n 's/^rc=//p' $s)\" 
 section bad-spec "$out" "$s"
 check "malformed spec: exit 1 naming it" sh -c "[ \"\$(sed -n 's/^rc=//p' $s)\" = 1 ] && grep -q \"cannot open device 'bogus'\" $s"
 
+section dma-on-uio "$out" "$s"
+check "--dma over uio_pci_generic: exit 1 naming vfio-pci" sh -c "[ \"\$(sed -n 's/^rc=//p' $s)\" = 1 ] && grep -q 'which has no DMA mapping: bind it to vfio-pci' $s"
+
 finish
