@@ -48,6 +48,31 @@ bool drv_opt_u64(const char *prog, const char *opt, const char *s,
 	return true;
 }
 
+const char *drv_default_spec(const char *fallback)
+{
+	const char *s = getenv("UDRV_DEVICE");
+
+	return s && *s ? s : fallback;
+}
+
+bool drv_opt_spec(const char *prog, const char *s, const char **spec)
+{
+	if (!*s) {
+		fprintf(stderr, "%s: --device: empty device spec\n", prog);
+		return false;
+	}
+	*spec = s;
+	return true;
+}
+
+bool drv_opt_done(const char *prog, int argc, char **argv, int optind)
+{
+	if (optind >= argc)
+		return true;
+	fprintf(stderr, "%s: unexpected argument '%s'\n", prog, argv[optind]);
+	return false;
+}
+
 void drv_open_failed(const char *prog, const char *spec, int err)
 {
 	const char *hint = "";

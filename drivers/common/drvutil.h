@@ -28,6 +28,18 @@ int drv_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 bool drv_opt_u64(const char *prog, const char *opt, const char *s,
 		 uint64_t min, uint64_t max, uint64_t *out);
 
+/* drv_default_spec - $UDRV_DEVICE (set by driver_supervisor's Device=) when
+ * non-empty, else @fallback. */
+const char *drv_default_spec(const char *fallback);
+
+/* drv_opt_spec - accept --device @s into *@spec; an empty spec is refused
+ * with a message and false. */
+bool drv_opt_spec(const char *prog, const char *s, const char **spec);
+
+/* drv_opt_done - false (with a message) when arguments are left after the
+ * options, argv[@optind] onwards. */
+bool drv_opt_done(const char *prog, int argc, char **argv, int optind);
+
 /*
  * drv_open_failed - report a failed udrv_open(@spec) with errno @err, with
  * a hint for the usual causes (malformed spec, device not there).

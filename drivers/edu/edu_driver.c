@@ -95,18 +95,13 @@ static int parse_args(int argc, char **argv, struct edu_opts *o)
 
 	memset(o, 0, sizeof(*o));
 	o->dma_every = -1;
-	o->spec = getenv("UDRV_DEVICE");
-	if (!o->spec || !*o->spec)
-		o->spec = "name:uio_pci_generic";
+	o->spec = drv_default_spec("name:uio_pci_generic");
 
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
-			if (!*optarg) {
-				fprintf(stderr, PROG ": --device: empty device spec\n");
+			if (!drv_opt_spec(PROG, optarg, &o->spec))
 				return -1;
-			}
-			o->spec = optarg;
 			break;
 		case 'f':
 			if (o->nfact == MAX_FACT) {
@@ -149,8 +144,7 @@ static int parse_args(int argc, char **argv, struct edu_opts *o)
 			return -1;
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, PROG ": unexpected argument '%s'\n", argv[optind]);
+	if (!drv_opt_done(PROG, argc, argv, optind)) {
 		usage(stderr);
 		return -1;
 	}

@@ -61,9 +61,7 @@ static int parse_args(int argc, char **argv, struct gpio_opts *o)
 	uint64_t v;
 	int c;
 
-	o->spec = getenv("UDRV_DEVICE");
-	if (!o->spec || !*o->spec)
-		o->spec = "name:gpiomem";
+	o->spec = drv_default_spec("name:gpiomem");
 	o->pin = 17;
 	o->period_ms = 500;
 	o->count = 0;
@@ -73,11 +71,8 @@ static int parse_args(int argc, char **argv, struct gpio_opts *o)
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
-			if (!*optarg) {
-				fprintf(stderr, PROG ": --device: empty device spec\n");
+			if (!drv_opt_spec(PROG, optarg, &o->spec))
 				return -1;
-			}
-			o->spec = optarg;
 			break;
 		case 'p':
 			if (!drv_opt_u64(PROG, "--pin", optarg, 0, GPIO_NPINS - 1, &v))
@@ -110,8 +105,7 @@ static int parse_args(int argc, char **argv, struct gpio_opts *o)
 			return -1;
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, PROG ": unexpected argument '%s'\n", argv[optind]);
+	if (!drv_opt_done(PROG, argc, argv, optind)) {
 		usage(stderr);
 		return -1;
 	}

@@ -75,9 +75,7 @@ static int parse_args(int argc, char **argv, struct timer_opts *o)
 	};
 	int c;
 
-	o->spec = getenv("UDRV_DEVICE");
-	if (!o->spec || !*o->spec)
-		o->spec = "name:timer";
+	o->spec = drv_default_spec("name:timer");
 	o->rate_hz = 100;
 	o->count = 0;
 	o->report = 0;
@@ -85,11 +83,8 @@ static int parse_args(int argc, char **argv, struct timer_opts *o)
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
-			if (!*optarg) {
-				fprintf(stderr, PROG ": --device: empty device spec\n");
+			if (!drv_opt_spec(PROG, optarg, &o->spec))
 				return -1;
-			}
-			o->spec = optarg;
 			break;
 		case 'r':
 			if (!drv_opt_u64(PROG, "--rate-hz", optarg, 1, 10000, &o->rate_hz))
@@ -111,8 +106,7 @@ static int parse_args(int argc, char **argv, struct timer_opts *o)
 			return -1;
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, PROG ": unexpected argument '%s'\n", argv[optind]);
+	if (!drv_opt_done(PROG, argc, argv, optind)) {
 		usage(stderr);
 		return -1;
 	}
