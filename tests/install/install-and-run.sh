@@ -13,6 +13,13 @@ for f in include/udrv.h lib/libudrv.so lib/libudrv.a lib/pkgconfig/udrv.pc; do
 	[ -e "$tmp/prefix/$f" ] || { echo "FAIL: $f not installed"; exit 1; }
 done
 echo "ok - installed header, shared and static library, udrv.pc"
+# Installed programs find the installed library (RUNPATH), and the unit
+# file names the installed supervisor.
+out=$(UDRV_SYSFS_ROOT="$tmp/none" "$tmp/prefix/bin/udrvctl" list 2>&1) || { echo "FAIL: installed udrvctl: $out"; exit 1; }
+echo "ok - installed udrvctl runs: $out"
+grep -qx "ExecStart=$tmp/prefix/bin/driver_supervisor .*" "$tmp/prefix/lib/systemd/system/driver_supervisor.service" ||
+	{ echo "FAIL: unit file does not name $tmp/prefix/bin/driver_supervisor"; exit 1; }
+echo "ok - driver_supervisor.service names the installed binary"
 export PKG_CONFIG_PATH="$tmp/prefix/lib/pkgconfig"
 # Dynamic build runs on the host (no device: it must fail cleanly, naming it).
 cc -Wall -Wextra -Werror -o "$tmp/edu_irq_dyn" "$src/examples/edu_irq.c" $(pkg-config --cflags --libs udrv)
