@@ -535,6 +535,22 @@ def test_listen_socket_survives_restart():
         s.cleanup()
 
 
+def test_chatty_driver_does_not_starve_the_loop():
+    """A driver that writes without pause does not stop the supervisor answering."""
+    s = Sup({"spam": f"Type=simple\nExecStart={shutil.which('yes')} spam\nLogPrefix=\n"})
+    try:
+        s.wait(lambda: os.path.getsize(s.out_path) > 1 << 20, 10, "output flowing")
+        try:
+            r = subprocess.run([CTL, "--control", s.ctl, "status", "spam"],
+                               capture_output=True, text=True, timeout=5)
+        except subprocess.TimeoutExpired:
+            raise Fail("udrvctl status got no answer within 5s while a driver writes") from None
+        check(r.returncode == 0 and "running" in r.stdout, f"status: {r.stdout} {r.stderr}")
+        s.stop()
+    finally:
+        s.cleanup()
+
+
 TESTS = [(n, f) for n, f in list(globals().items()) if n.startswith("test_") and callable(f)]
 
 
