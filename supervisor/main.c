@@ -178,7 +178,15 @@ int sup_reload(bool initial)
 			drv_event(d, EV_START);
 			continue;
 		}
-		if (config_equal(&d->cfg, &l[i].cfg) || d->removed)
+		if (d->removed) {
+			/* The unit is back before the old instance stopped (a
+			 * removed driver is always stopping): keep it, start it
+			 * again once stopped. */
+			d->removed = false;
+			d->restart_pending = true;
+			sup_log("%s: config back, starting again once stopped", d->cfg.name);
+		}
+		if (config_equal(&d->cfg, &l[i].cfg))
 			continue;
 		struct drv_config *nc = malloc(sizeof(*nc));
 		if (!nc) {

@@ -496,6 +496,33 @@ def test_bad_config_and_reload():
         s.cleanup()
 
 
+def test_config_back_while_stopping():
+    """A unit removed and put back before its driver has stopped is kept and started again."""
+    s = Sup({"slow": "ExecStart=@DRV@ --ignore-term\nTimeoutStopSec=1s\n"})
+    try:
+        pid = s.wait_state("slow", lambda x: x["state"] == "running", 5, "running")["pid"]
+        unit = os.path.join(s.conf, "slow.driver")
+        with open(unit) as f:
+            text = f.read()
+        os.unlink(unit)
+        s.proc.send_signal(signal.SIGHUP)
+        s.wait_state("slow", lambda x: x["state"] == "stopping", 5, "stopping after removal")
+        with open(unit, "w") as f:
+            f.write(text)
+        s.proc.send_signal(signal.SIGHUP)
+
+        def again():
+            st = [d for d in s.status() if d["name"] == "slow"]
+            check(st, f"slow dropped although its unit is back\n{s.output()}")
+            return st[0]["state"] == "running" and st[0]["pid"] != pid
+
+        s.wait(again, 5, "slow running again")
+        check(not alive(pid), "old instance still alive")
+        s.stop()
+    finally:
+        s.cleanup()
+
+
 def test_exec_failure():
     """A missing program is reported as such and ends failed, not in a hot loop."""
     s = Sup({"missing": "ExecStart=/nonexistent/driver --x\nStartLimitBurst=2\n"})
