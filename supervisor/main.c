@@ -248,6 +248,10 @@ static int setup_signals(void)
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
 		return -errno;
 	signal(SIGPIPE, SIG_IGN); /* a vanished udrvctl must not kill us */
+	/* SIGCHLD ignored by whoever started us survives exec and makes the
+	 * kernel reap our drivers itself: waitid() would then fail and a dead
+	 * driver's pidfd would stay readable forever (a busy loop, no restart). */
+	signal(SIGCHLD, SIG_DFL);
 	sup.sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (sup.sigfd < 0)
 		return -errno;

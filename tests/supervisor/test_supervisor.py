@@ -40,7 +40,7 @@ def check(cond, msg):
 class Sup:
     """One driver_supervisor on a temporary config dir."""
 
-    def __init__(self, units):
+    def __init__(self, units, preexec=None):
         self.dir = tempfile.mkdtemp(prefix="udrv-sup-test-")
         self.conf = os.path.join(self.dir, "conf")
         os.mkdir(self.conf)
@@ -53,7 +53,7 @@ class Sup:
         # supervisor under a checker; its complaints fail the test at stop().
         wrapper = os.environ.get("UDRV_TEST_WRAPPER", "").split()
         self.proc = subprocess.Popen(wrapper + [SUP, "--config", self.conf, "--control", self.ctl],
-                                     stdout=self.out, stderr=subprocess.STDOUT)
+                                     stdout=self.out, stderr=subprocess.STDOUT, preexec_fn=preexec)
         self.wait(lambda: os.path.exists(self.ctl), 30, "control socket")
 
     def path(self, name):
@@ -518,6 +518,20 @@ def test_config_back_while_stopping():
 
         s.wait(again, 5, "slow running again")
         check(not alive(pid), "old instance still alive")
+        s.stop()
+    finally:
+        s.cleanup()
+
+
+def test_started_with_sigchld_ignored():
+    """SIGCHLD ignored by whoever started us (inherited over exec) must not make
+    the kernel reap drivers behind our back: the crash is still seen and restarted."""
+    s = Sup({"c": "ExecStart=@DRV@ --crash segv --after 50 --crash-times 1 --counter @DIR@/n\n"},
+            preexec=lambda: signal.signal(signal.SIGCHLD, signal.SIG_IGN))
+    try:
+        st = s.wait_state("c", lambda x: x["restarts"] == 1 and x["state"] == "running", 5,
+                          "restarted once and running")
+        check(st["last_exit"] == "crash (SIGSEGV)", f"last_exit {st['last_exit']!r}")
         s.stop()
     finally:
         s.cleanup()
