@@ -537,6 +537,23 @@ def test_started_with_sigchld_ignored():
         s.cleanup()
 
 
+def test_drivers_get_default_signal_handling():
+    """Signals ignored by whoever started the supervisor (SIG_IGN survives exec)
+    are not passed on: a driver still dies of the SIGTERM that stops it."""
+    s = Sup({"t": "ExecStart=@DRV@\nTimeoutStopSec=3s\n"},
+            preexec=lambda: signal.signal(signal.SIGTERM, signal.SIG_IGN))
+    try:
+        pid = s.wait_state("t", lambda x: x["state"] == "running", 5, "running")["pid"]
+        t0 = time.monotonic()
+        s.udrvctl("stop", "t")
+        check(time.monotonic() - t0 < 2, "stop waited for TimeoutStopSec: SIGTERM was ignored")
+        check(not alive(pid), "driver still alive")
+        check("sending SIGKILL" not in s.output(), s.output())
+        s.stop()
+    finally:
+        s.cleanup()
+
+
 def test_exec_failure():
     """A missing program is reported as such and ends failed, not in a hot loop."""
     s = Sup({"missing": "ExecStart=/nonexistent/driver --x\nStartLimitBurst=2\n"})
