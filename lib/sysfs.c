@@ -321,7 +321,8 @@ int udrv_uio_scan(int (*cb)(const struct udrv_uio_info *info, void *arg), void *
 		}
 		idx[n++] = i;
 	}
-	qsort(idx, n, sizeof(*idx), cmp_unsigned);
+	if (n) /* idx is NULL when there is none: qsort() wants a valid pointer */
+		qsort(idx, n, sizeof(*idx), cmp_unsigned);
 	for (unsigned k = 0; k < n; k++) {
 		if ((r = udrv__uio_read_info(idx[k], &info)) < 0)
 			goto out;

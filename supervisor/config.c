@@ -87,7 +87,10 @@ int parse_time_usec(const char *s, uint64_t *out)
 			return -EINVAL;
 		if (whole > UINT64_MAX / unit)
 			return -ERANGE;
-		uint64_t v = whole * unit + frac * unit / frac_div;
+		uint64_t v = whole * unit, f = frac * unit / frac_div;
+		if (v > UINT64_MAX - f) /* the fraction can still carry past 2^64 */
+			return -ERANGE;
+		v += f;
 		if (total > UINT64_MAX - v)
 			return -ERANGE;
 		total += v;

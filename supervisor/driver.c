@@ -492,11 +492,17 @@ static void out_line(const char *line, void *arg)
 	(void)r; /* nowhere to report a failing stdout */
 }
 
+/* Reads per call: a driver that writes without pause must not keep the loop
+ * here forever (epoll is level-triggered: the rest comes next round). 16 x 8
+ * KiB is more than a pipe holds by default, so instance_gone() still drains
+ * everything a dead instance left behind. */
+#define LOG_READS_MAX 16
+
 void drv_on_log(struct drv *d)
 {
 	char buf[8192];
 
-	for (;;) {
+	for (unsigned i = 0; i < LOG_READS_MAX; i++) {
 		ssize_t n = read(d->logfd, buf, sizeof(buf));
 		if (n > 0) {
 			logring_feed(&d->log, buf, (size_t)n, out_line, d);

@@ -178,7 +178,15 @@ int sup_reload(bool initial)
 			drv_event(d, EV_START);
 			continue;
 		}
-		if (config_equal(&d->cfg, &l[i].cfg) || d->removed)
+		if (d->removed) {
+			/* The unit is back before the old instance stopped (a
+			 * removed driver is always stopping): keep it, start it
+			 * again once stopped. */
+			d->removed = false;
+			d->restart_pending = true;
+			sup_log("%s: config back, starting again once stopped", d->cfg.name);
+		}
+		if (config_equal(&d->cfg, &l[i].cfg))
 			continue;
 		struct drv_config *nc = malloc(sizeof(*nc));
 		if (!nc) {
@@ -240,6 +248,10 @@ static int setup_signals(void)
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
 		return -errno;
 	signal(SIGPIPE, SIG_IGN); /* a vanished udrvctl must not kill us */
+	/* SIGCHLD ignored by whoever started us survives exec and makes the
+	 * kernel reap our drivers itself: waitid() would then fail and a dead
+	 * driver's pidfd would stay readable forever (a busy loop, no restart). */
+	signal(SIGCHLD, SIG_DFL);
 	sup.sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (sup.sigfd < 0)
 		return -errno;

@@ -5,10 +5,11 @@
  * The child gets: its own process group (so a stop reaches its children),
  * stdin from /dev/null, stdout+stderr into one pipe read by the supervisor,
  * the Listen= socket as fd 3, nothing else (every other fd is close-on-exec,
- * including any the supervisor inherited), default signal handling and an
- * empty signal mask, and the environment: the supervisor's own, then
- * Environment=, then NOTIFY_SOCKET, WATCHDOG_USEC/WATCHDOG_PID, UDRV_DEVICE,
- * UDRV_DRIVER and LISTEN_FDS/LISTEN_PID/LISTEN_FDNAMES. It gets SIGTERM if
+ * including any the supervisor inherited), default signal handling (even
+ * for signals the supervisor was started with ignored) and an empty signal
+ * mask, and the environment: the supervisor's own, then Environment=, then
+ * NOTIFY_SOCKET, WATCHDOG_USEC/WATCHDOG_PID, UDRV_DEVICE, UDRV_DRIVER and
+ * LISTEN_FDS/LISTEN_PID/LISTEN_FDNAMES. It gets SIGTERM if
  * the supervisor dies (PR_SET_PDEATHSIG).
  *
  * exec failures come back through a close-on-exec pipe, as posix_spawn
@@ -50,7 +51,12 @@ static void child(struct drv *d, int outfd, pid_t parent)
 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGPIPE, SIG_DFL);
+	/* Dispositions too, not only our SIGPIPE: SIG_IGN survives exec, and a
+	 * supervisor started with SIGTERM ignored (nohup, a shell's background
+	 * job) would otherwise pass that on, and stop would end in SIGKILL. */
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL); /* EINVAL for the reserved RT ones: fine */
 	setpgid(0, 0);
 
 	nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);

@@ -45,6 +45,13 @@ static void test_time_units(void **state)
 	}
 	assert_int_equal(parse_time_usec("99999999999999999999s", &v), -ERANGE);
 	assert_int_equal(parse_time_usec("18446744073709551615min", &v), -ERANGE);
+	/* The whole part fits, the fraction pushes it past 2^64: no wrap-around
+	 * to a small time (this gave about 52min). */
+	v = 42;
+	assert_int_equal(parse_time_usec("5124095576.9h", &v), -ERANGE);
+	assert_int_equal(v, 42);
+	assert_int_equal(parse_time_usec("5124095576h", &v), 0);
+	assert_int_equal(v, 5124095576ULL * 3600000000ULL);
 }
 
 static void test_format_time(void **state)

@@ -40,7 +40,7 @@ def check(cond, msg):
 class Sup:
     """One driver_supervisor on a temporary config dir."""
 
-    def __init__(self, units):
+    def __init__(self, units, preexec=None):
         self.dir = tempfile.mkdtemp(prefix="udrv-sup-test-")
         self.conf = os.path.join(self.dir, "conf")
         os.mkdir(self.conf)
@@ -53,7 +53,7 @@ class Sup:
         # supervisor under a checker; its complaints fail the test at stop().
         wrapper = os.environ.get("UDRV_TEST_WRAPPER", "").split()
         self.proc = subprocess.Popen(wrapper + [SUP, "--config", self.conf, "--control", self.ctl],
-                                     stdout=self.out, stderr=subprocess.STDOUT)
+                                     stdout=self.out, stderr=subprocess.STDOUT, preexec_fn=preexec)
         self.wait(lambda: os.path.exists(self.ctl), 30, "control socket")
 
     def path(self, name):
@@ -496,6 +496,64 @@ def test_bad_config_and_reload():
         s.cleanup()
 
 
+def test_config_back_while_stopping():
+    """A unit removed and put back before its driver has stopped is kept and started again."""
+    s = Sup({"slow": "ExecStart=@DRV@ --ignore-term\nTimeoutStopSec=1s\n"})
+    try:
+        pid = s.wait_state("slow", lambda x: x["state"] == "running", 5, "running")["pid"]
+        unit = os.path.join(s.conf, "slow.driver")
+        with open(unit) as f:
+            text = f.read()
+        os.unlink(unit)
+        s.proc.send_signal(signal.SIGHUP)
+        s.wait_state("slow", lambda x: x["state"] == "stopping", 5, "stopping after removal")
+        with open(unit, "w") as f:
+            f.write(text)
+        s.proc.send_signal(signal.SIGHUP)
+
+        def again():
+            st = [d for d in s.status() if d["name"] == "slow"]
+            check(st, f"slow dropped although its unit is back\n{s.output()}")
+            return st[0]["state"] == "running" and st[0]["pid"] != pid
+
+        s.wait(again, 5, "slow running again")
+        check(not alive(pid), "old instance still alive")
+        s.stop()
+    finally:
+        s.cleanup()
+
+
+def test_started_with_sigchld_ignored():
+    """SIGCHLD ignored by whoever started us (inherited over exec) must not make
+    the kernel reap drivers behind our back: the crash is still seen and restarted."""
+    s = Sup({"c": "ExecStart=@DRV@ --crash segv --after 50 --crash-times 1 --counter @DIR@/n\n"},
+            preexec=lambda: signal.signal(signal.SIGCHLD, signal.SIG_IGN))
+    try:
+        st = s.wait_state("c", lambda x: x["restarts"] == 1 and x["state"] == "running", 5,
+                          "restarted once and running")
+        check(st["last_exit"] == "crash (SIGSEGV)", f"last_exit {st['last_exit']!r}")
+        s.stop()
+    finally:
+        s.cleanup()
+
+
+def test_drivers_get_default_signal_handling():
+    """Signals ignored by whoever started the supervisor (SIG_IGN survives exec)
+    are not passed on: a driver still dies of the SIGTERM that stops it."""
+    s = Sup({"t": "ExecStart=@DRV@\nTimeoutStopSec=3s\n"},
+            preexec=lambda: signal.signal(signal.SIGTERM, signal.SIG_IGN))
+    try:
+        pid = s.wait_state("t", lambda x: x["state"] == "running", 5, "running")["pid"]
+        t0 = time.monotonic()
+        s.udrvctl("stop", "t")
+        check(time.monotonic() - t0 < 2, "stop waited for TimeoutStopSec: SIGTERM was ignored")
+        check(not alive(pid), "driver still alive")
+        check("sending SIGKILL" not in s.output(), s.output())
+        s.stop()
+    finally:
+        s.cleanup()
+
+
 def test_exec_failure():
     """A missing program is reported as such and ends failed, not in a hot loop."""
     s = Sup({"missing": "ExecStart=/nonexistent/driver --x\nStartLimitBurst=2\n"})
@@ -530,6 +588,22 @@ def test_listen_socket_survives_restart():
         st2 = s.status("srv")
         check(st2["restarts"] == 1 and data == f"hello from {st2['pid']}\n", f"answer {data!r}, {st2}")
         check("[srv] [test_driver] fds ok" in s.output(), "fd 3 only")
+        s.stop()
+    finally:
+        s.cleanup()
+
+
+def test_chatty_driver_does_not_starve_the_loop():
+    """A driver that writes without pause does not stop the supervisor answering."""
+    s = Sup({"spam": f"Type=simple\nExecStart={shutil.which('yes')} spam\nLogPrefix=\n"})
+    try:
+        s.wait(lambda: os.path.getsize(s.out_path) > 1 << 20, 10, "output flowing")
+        try:
+            r = subprocess.run([CTL, "--control", s.ctl, "status", "spam"],
+                               capture_output=True, text=True, timeout=5)
+        except subprocess.TimeoutExpired:
+            raise Fail("udrvctl status got no answer within 5s while a driver writes") from None
+        check(r.returncode == 0 and "running" in r.stdout, f"status: {r.stdout} {r.stderr}")
         s.stop()
     finally:
         s.cleanup()

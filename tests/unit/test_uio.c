@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -187,6 +188,22 @@ static void scan_in_index_order_and_ignores_strays(void **state)
 	assert_int_equal(udrv_uio_scan(collect, seen), 0); /* no UIO core: no devices */
 }
 
+/* The UIO core loaded but no device bound: class/uio exists and is empty. */
+static void scan_of_empty_class_is_zero(void **state)
+{
+	struct env *e = *state;
+	char dir[512], seen[64] = "";
+
+	snprintf(dir, sizeof(dir), "%s/class/uio", e->sys);
+	assert_int_equal(system(strcat(strcpy((char[600]){ 0 }, "rm -rf "), dir)), 0);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	assert_int_equal(udrv_uio_scan(collect, seen), 0);
+	assert_string_equal(seen, "");
+	errno = 0;
+	assert_null(udrv_open("name:gpiomem"));
+	assert_int_equal(errno, ENOENT);
+}
+
 static void open_specs(void **state)
 {
 	struct env *e = *state;
@@ -291,6 +308,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(overlong_name_is_eoverflow, setup, teardown),
 		cmocka_unit_test(parse_index_is_strict),
 		cmocka_unit_test_setup_teardown(scan_in_index_order_and_ignores_strays, setup, teardown),
+		cmocka_unit_test_setup_teardown(scan_of_empty_class_is_zero, setup, teardown),
 		cmocka_unit_test_setup_teardown(open_specs, setup, teardown),
 		cmocka_unit_test_setup_teardown(map_n_is_at_n_pages_and_offset_applied, setup, teardown),
 		cmocka_unit_test_setup_teardown(irq_enable_on_genirq_writes_one, setup, teardown),
