@@ -92,7 +92,7 @@ void drv_event(struct drv *d, enum drv_event ev)
 			;
 		if (*pp)
 			*pp = d->next;
-		sup_log("%s removed", d->cfg.name);
+		sup_dlog(d, "%s removed", d->cfg.name);
 		control_driver_gone(d);
 		/* Later events of this epoll batch may still name it. */
 		d->dead = true;
@@ -148,7 +148,7 @@ static void a_launch(struct drv *d)
 	apply_new_config(d); /* a changed config takes effect at the next start */
 	r = open_listen(d);
 	if (r < 0) {
-		sup_log("%s: cannot listen on %s: %s", d->cfg.name, d->cfg.listen, strerror(-r));
+		sup_dlog(d, "%s: cannot listen on %s: %s", d->cfg.name, d->cfg.listen, strerror(-r));
 		snprintf(d->reason, sizeof(d->reason), "cannot listen on %s: %s",
 			 d->cfg.listen, strerror(-r));
 		d->state = ST_FAILED;
@@ -159,13 +159,13 @@ static void a_launch(struct drv *d)
 	d->status[0] = '\0';
 	d->reason[0] = '\0';
 	d->watchdog_usec = d->cfg.watchdog_usec;
-	sup_log("launching %s", d->cfg.name);
+	sup_dlog(d, "launching %s", d->cfg.name);
 	starthist_add(&d->hist, now);
 	r = spawn_driver(d, &d->pidfd, &d->logfd, &d->exec_errno);
 	if (r < 0) {
 		/* fork/pipe failed: the system is short of resources; treat it as
 		 * an init failure so backoff and the start limit apply. */
-		sup_log("%s: cannot start: %s", d->cfg.name, strerror(-r));
+		sup_dlog(d, "%s: cannot start: %s", d->cfg.name, strerror(-r));
 		d->pid = 0;
 		d->wcode = CLD_EXITED;
 		d->wstatus = 127;
@@ -227,7 +227,7 @@ static void abort_instance(struct drv *d)
 	 * so its pid cannot have been reused (the pidfd is preferred anyway). */
 	if ((d->pidfd >= 0 ? pidfd_send_signal(d->pidfd, SIGABRT, NULL, 0)
 			   : kill(d->pid, SIGABRT)) < 0 && errno != ESRCH)
-		sup_log("%s: cannot send SIGABRT: %s", d->cfg.name, strerror(errno));
+		sup_dlog(d, "%s: cannot send SIGABRT: %s", d->cfg.name, strerror(errno));
 	timer_arm(d->tfd, d->cfg.timeout_stop_usec == UINT64_MAX ? 0 : d->cfg.timeout_stop_usec);
 	d->state = ST_ABORTING;
 }
@@ -237,7 +237,7 @@ static void a_hung(struct drv *d)
 	char t[32];
 
 	d->watchdog_fired = true;
-	sup_log("%s hung: no WATCHDOG=1 for %s, sending SIGABRT", d->cfg.name,
+	sup_dlog(d, "%s hung: no WATCHDOG=1 for %s, sending SIGABRT", d->cfg.name,
 		format_time(d->watchdog_usec, t, sizeof(t)));
 	abort_instance(d);
 }
@@ -247,7 +247,7 @@ static void a_start_timeout(struct drv *d)
 	char t[32];
 
 	d->start_timeout_fired = true;
-	sup_log("%s hung: no READY=1 within %s, sending SIGABRT", d->cfg.name,
+	sup_dlog(d, "%s hung: no READY=1 within %s, sending SIGABRT", d->cfg.name,
 		format_time(d->cfg.timeout_start_usec, t, sizeof(t)));
 	abort_instance(d);
 }
@@ -256,12 +256,12 @@ static void signal_group(struct drv *d, int sig)
 {
 	/* The whole process group, so a driver's own children stop too. */
 	if (d->pid > 0 && kill(-d->pid, sig) < 0 && errno != ESRCH)
-		sup_log("%s: kill(%s): %s", d->cfg.name, sigabbrev_np(sig), strerror(errno));
+		sup_dlog(d, "%s: kill(%s): %s", d->cfg.name, sigabbrev_np(sig), strerror(errno));
 }
 
 static void a_stop(struct drv *d)
 {
-	sup_log("stopping %s", d->cfg.name);
+	sup_dlog(d, "stopping %s", d->cfg.name);
 	timer_arm(d->wdfd, 0);
 	signal_group(d, SIGTERM);
 	/* a stopped (SIGSTOP) driver would never see the SIGTERM */
@@ -289,7 +289,7 @@ static void a_kill(struct drv *d)
 {
 	char t[32];
 
-	sup_log("%s did not exit within %s, sending SIGKILL", d->cfg.name,
+	sup_dlog(d, "%s did not exit within %s, sending SIGKILL", d->cfg.name,
 		format_time(d->cfg.timeout_stop_usec, t, sizeof(t)));
 	signal_group(d, SIGKILL);
 }
@@ -299,7 +299,7 @@ static void a_cancel(struct drv *d)
 	timer_arm(d->tfd, 0);
 	d->state = ST_STOPPED;
 	snprintf(d->reason, sizeof(d->reason), "stopped by request");
-	sup_log("%s stopped", d->cfg.name);
+	sup_dlog(d, "%s stopped", d->cfg.name);
 }
 
 static void a_reset(struct drv *d)
@@ -371,11 +371,11 @@ static void a_exited(struct drv *d)
 			d->state = ST_FAILED;
 			snprintf(d->reason, sizeof(d->reason), "%s (Restart=%s)", d->last_exit,
 				 d->cfg.restart == RESTART_NO ? "no" : "on-failure");
-			sup_log("%s %s, not restarting (Restart=no): failed", d->cfg.name, verb);
+			sup_dlog(d, "%s %s, not restarting (Restart=no): failed", d->cfg.name, verb);
 		} else {
 			d->state = ST_STOPPED;
 			snprintf(d->reason, sizeof(d->reason), "%s", d->last_exit);
-			sup_log("%s %s, not restarting", d->cfg.name, verb);
+			sup_dlog(d, "%s %s, not restarting", d->cfg.name, verb);
 		}
 		return;
 	}
@@ -390,13 +390,13 @@ static void a_exited(struct drv *d)
 			 "start limit hit: %u starts within %s, last: %s",
 			 d->cfg.start_limit_burst,
 			 format_time(d->cfg.start_limit_usec, t, sizeof(t)), d->last_exit);
-		sup_log("%s %s, start limit hit (%u starts within %s): failed, not restarting",
+		sup_dlog(d, "%s %s, start limit hit (%u starts within %s): failed, not restarting",
 			d->cfg.name, verb, d->cfg.start_limit_burst, t);
 		return;
 	}
 	d->restarts++;
 	fmt_delay(delay, t2, sizeof(t2));
-	sup_log("%s %s, restarting (restart %u, delay %s)", d->cfg.name, verb, d->restarts, t2);
+	sup_dlog(d, "%s %s, restarting (restart %u, delay %s)", d->cfg.name, verb, d->restarts, t2);
 	if (delay == 0) {
 		a_launch(d);
 		return;
@@ -412,7 +412,7 @@ static void a_stopped(struct drv *d)
 	record_exit(d);
 	d->state = ST_STOPPED;
 	snprintf(d->reason, sizeof(d->reason), "stopped by request");
-	sup_log("%s stopped", d->cfg.name);
+	sup_dlog(d, "%s stopped", d->cfg.name);
 	if (sup.shutting_down || d->removed) {
 		d->restart_pending = false;
 		return;

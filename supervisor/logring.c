@@ -62,6 +62,11 @@ void logring_flush(struct logring *r, logring_out_fn out, void *arg)
 	}
 }
 
+void logring_add(struct logring *r, const char *line, size_t n)
+{
+	push(r, line, n, NULL, NULL);
+}
+
 const char *logring_get(const struct logring *r, unsigned count, unsigned i)
 {
 	if (count > r->n)

@@ -26,6 +26,9 @@ void logring_feed(struct logring *r, const char *buf, size_t len, logring_out_fn
 /* logring_flush - an unterminated last line (at EOF) becomes a line. */
 void logring_flush(struct logring *r, logring_out_fn out, void *arg);
 /* logring_get - the @i-th of the last @count lines (0 = oldest of them); NULL past the end. */
+/* Keep one whole line (@n bytes, no newline) in the ring, printing nothing. */
+void logring_add(struct logring *r, const char *line, size_t n);
+
 const char *logring_get(const struct logring *r, unsigned count, unsigned i);
 void logring_free(struct logring *r);
 

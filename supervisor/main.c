@@ -41,22 +41,41 @@ uint64_t now_usec(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
-void sup_log(const char *fmt, ...)
+/* Format "[sup] ..." and write it as one line; with @ring, keep it there
+ * too, so `udrvctl log NAME` shows why a driver restarted. */
+static void vlog(struct logring *ring, const char *fmt, va_list ap)
 {
 	char buf[1024];
-	va_list ap;
 	int n;
 
 	n = snprintf(buf, sizeof(buf), "[sup] ");
-	va_start(ap, fmt);
 	n += vsnprintf(buf + n, sizeof(buf) - (size_t)n - 1, fmt, ap);
-	va_end(ap);
 	if (n > (int)sizeof(buf) - 2)
 		n = (int)sizeof(buf) - 2;
+	if (ring)
+		logring_add(ring, buf, (size_t)n);
 	buf[n++] = '\n';
 	/* One write per line, so lines of drivers and ours never interleave. */
 	ssize_t r = write(STDOUT_FILENO, buf, (size_t)n);
 	(void)r;
+}
+
+void sup_log(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(NULL, fmt, ap);
+	va_end(ap);
+}
+
+void sup_dlog(struct drv *d, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(&d->log, fmt, ap);
+	va_end(ap);
 }
 
 void sup_check_shutdown_done(void)

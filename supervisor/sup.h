@@ -126,6 +126,8 @@ extern struct sup sup;
 
 /* main.c */
 void sup_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* sup_log() about driver @d: also kept in its log ring (`udrvctl log`). */
+void sup_dlog(struct drv *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 uint64_t now_usec(void);
 int sup_reload(bool initial);
 void sup_check_shutdown_done(void);

@@ -198,6 +198,9 @@ def test_crash_signals():
                      "[sup] c_abrt crashed (SIGABRT), restarting (restart 1, delay 100ms)",
                      "[sup] c_kill was killed (SIGKILL), restarting (restart 1, delay 100ms)"):
             check(line in out, f"missing log line {line!r}\n{out}")
+        log = s.udrvctl("log", "c_segv").stdout.splitlines()
+        check("[sup] c_segv crashed (SIGSEGV), restarting (restart 1, delay 100ms)" in log,
+              f"udrvctl log shows the crash reason: {log}")
         check(s.stop() == 0, "supervisor exit status")
     finally:
         s.cleanup()
@@ -433,6 +436,8 @@ def test_fds_env_and_log():
         log = s.udrvctl("log", "e", "-n", "2").stdout.splitlines()
         check(log == ["[test_driver] fds ok", "[driver] hi there"], f"log -n 2: {log}")
         check(s.status("e")["device"] == "name:gpio", "device in status")
+        full = s.udrvctl("log", "e").stdout.splitlines()
+        check(full and full[0] == "[sup] launching e", f"supervisor's own lines kept: {full[:2]}")
         s.stop()
     finally:
         s.cleanup()
