@@ -321,7 +321,13 @@ static int apply_key(struct drv_config *c, const char *key, const char *val,
 	int r;
 
 	if (strcmp(key, "ExecStart") == 0) {
-		char **v = split_words(val, NULL);
+		char **v;
+
+		if (c->argv) { /* systemd allows several only for Type=oneshot */
+			snprintf(why, wlen, "given twice (a driver runs one command)");
+			return -EINVAL;
+		}
+		v = split_words(val, NULL);
 		if (!v) {
 			int e = errno;
 			snprintf(why, wlen, e == EINVAL ? "unterminated quote in '%s'" : "out of memory", val);

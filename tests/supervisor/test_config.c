@@ -195,6 +195,7 @@ static void test_parse_errors(void **state)
 		{ "[Driver]\nRestartSec=1s\n", "d/x.driver:2: ExecStart: missing" },
 		{ "[Driver]\nExecStart=\n", "d/x.driver:2: ExecStart: empty command" },
 		{ "[Driver]\nExecStart=/bin/x \"open\n", "d/x.driver:2: ExecStart: unterminated quote" },
+		{ "[Driver]\nExecStart=/bin/x\nExecStart=/bin/y\n", "d/x.driver:3: ExecStart: given twice" },
 		{ "[Driver]\nExecStart=/bin/x\nEnvironment=NOEQUALS\n",
 		  "d/x.driver:3: Environment: 'NOEQUALS' is not a VAR=value" },
 		{ "[Driver]\nExecStart=/bin/x\nEnvironment=1A=b\n",
