@@ -15,6 +15,7 @@
 #include "sup.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +43,10 @@ struct client {
 
 static struct client *clients;
 static char *ctl_path;
+/* Kept open to be given up when accept() fails for want of fds (EMFILE):
+ * the waiting client is then accepted and turned away, instead of the
+ * listening socket staying readable and the loop spinning on it. */
+static int spare_fd = -1;
 
 int control_open(const char *path)
 {
@@ -75,6 +80,7 @@ int control_open(const char *path)
 		return r;
 	}
 	ctl_path = strdup(path);
+	spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	sup.ctl_fd = fd;
 	sup.w_ctl = (struct watch){ W_CONTROL, NULL };
 	return loop_add(fd, EPOLLIN, &sup.w_ctl);
@@ -100,6 +106,10 @@ void control_close(void)
 	if (sup.ctl_fd >= 0) {
 		close(sup.ctl_fd);
 		sup.ctl_fd = -1;
+	}
+	if (spare_fd >= 0) {
+		close(spare_fd);
+		spare_fd = -1;
 	}
 	if (ctl_path) {
 		unlink(ctl_path);
@@ -310,6 +320,17 @@ void control_on_accept(void)
 		socklen_t len = sizeof(cred);
 		struct client *c;
 
+		if (fd < 0 && (errno == EMFILE || errno == ENFILE) && spare_fd >= 0) {
+			sup_log("control: out of file descriptors, refusing a client");
+			close(spare_fd);
+			fd = accept4(sup.ctl_fd, NULL, NULL, SOCK_CLOEXEC);
+			if (fd >= 0)
+				close(fd);
+			spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+			if (fd < 0)
+				return; /* still nothing: wait for the next wake-up */
+			continue;
+		}
 		if (fd < 0)
 			return; /* EAGAIN, or a client that went away */
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||

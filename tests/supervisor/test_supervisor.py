@@ -542,6 +542,42 @@ def test_started_with_sigchld_ignored():
         s.cleanup()
 
 
+def test_out_of_fds_does_not_spin():
+    """With its fd limit used up by idle clients, the supervisor turns the next
+    client away instead of spinning on a listening socket it cannot accept
+    from, and answers again once fds are free."""
+    import resource
+    import socket
+    s = Sup({"x": "ExecStart=@DRV@\n"},
+            preexec=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (32, 32)))
+    held = []
+    try:
+        s.wait_state("x", lambda x: x["state"] == "running", 5, "running")
+        for _ in range(40):
+            c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            c.connect(s.ctl)
+            held.append(c)
+        time.sleep(0.3)
+        def cpu():
+            with open(f"/proc/{s.proc.pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        c0 = cpu()
+        time.sleep(1.0)
+        used = cpu() - c0
+        check(used < 0.3, f"supervisor used {used:.2f} s CPU in 1 s with its fds exhausted")
+        for c in held:
+            c.close()
+        held.clear()
+        s.wait(lambda: s.udrvctl("status", "x", check_rc=False).returncode == 0, 5,
+               "status answered again")
+        s.stop()
+    finally:
+        for c in held:
+            c.close()
+        s.cleanup()
+
+
 def test_drivers_get_default_signal_handling():
     """Signals ignored by whoever started the supervisor (SIG_IGN survives exec)
     are not passed on: a driver still dies of the SIGTERM that stops it."""
