@@ -294,7 +294,7 @@ static int cmp_unsigned(const void *a, const void *b)
 int udrv_uio_scan(int (*cb)(const struct udrv_uio_info *info, void *arg), void *arg)
 {
 	char path[PATH_MAX];
-	unsigned *idx = NULL, n = 0, cap = 0;
+	unsigned *idx = NULL, n = 0, cap = 0, seen = 0;
 	struct udrv_uio_info info;
 	struct dirent *de;
 	int r = 0;
@@ -324,12 +324,16 @@ int udrv_uio_scan(int (*cb)(const struct udrv_uio_info *info, void *arg), void *
 	if (n) /* idx is NULL when there is none: qsort() wants a valid pointer */
 		qsort(idx, n, sizeof(*idx), cmp_unsigned);
 	for (unsigned k = 0; k < n; k++) {
-		if ((r = udrv__uio_read_info(idx[k], &info)) < 0)
+		r = udrv__uio_read_info(idx[k], &info);
+		if (r == -ENOENT)
+			continue; /* unbound between readdir() and now: not there any more */
+		if (r < 0)
 			goto out;
 		if ((r = cb(&info, arg)) != 0)
 			goto out;
+		seen++;
 	}
-	r = (int)n;
+	r = (int)seen;
 out:
 	closedir(d);
 	free(idx);

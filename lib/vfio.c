@@ -164,6 +164,8 @@ static bool region_mappable(const struct vfio_region_info *info)
 				    VFIO_REGION_INFO_CAP_SPARSE_MMAP);
 	if (!sp)
 		return true;
+	if ((const char *)(sp + 1) > (const char *)info + info->argsz)
+		return false; /* nr_areas itself cut off */
 	n = sp->nr_areas;
 	if ((const char *)&sp->areas[n] > (const char *)info + info->argsz)
 		return false; /* truncated capability: do not trust it */
@@ -260,7 +262,7 @@ static int iommu_setup(struct vfio_priv *p)
 		goto out;
 	cap = (const void *)find_cap(info, info->argsz, info->cap_offset,
 				     VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE);
-	if (cap && cap->nr_iovas &&
+	if (cap && (const char *)(cap + 1) <= (const char *)info + info->argsz && cap->nr_iovas &&
 	    (const char *)&cap->iova_ranges[cap->nr_iovas] <= (const char *)info + info->argsz) {
 		struct udrv_iova_range *w = calloc(cap->nr_iovas, sizeof(*w));
 

@@ -26,6 +26,12 @@
 
 typedef void (*action_fn)(struct drv *d);
 
+/* now + a configured delay, which may be close to 2^64 ("infinity"-like). */
+static uint64_t sat_add(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
 static void a_launch(struct drv *d);
 static void a_manual_start(struct drv *d);
 static void a_ready(struct drv *d);
@@ -188,7 +194,7 @@ static void a_launch(struct drv *d)
 	}
 	if (d->cfg.timeout_start_usec) {
 		timer_arm(d->tfd, d->cfg.timeout_start_usec);
-		d->timer_deadline = now + d->cfg.timeout_start_usec;
+		d->timer_deadline = sat_add(now, d->cfg.timeout_start_usec);
 	}
 }
 
@@ -402,7 +408,7 @@ static void a_exited(struct drv *d)
 		return;
 	}
 	d->state = ST_BACKOFF;
-	d->timer_deadline = now + delay;
+	d->timer_deadline = sat_add(now, delay);
 	timer_arm(d->tfd, delay);
 }
 

@@ -179,6 +179,8 @@ static void scan_in_index_order_and_ignores_strays(void **state)
 		snprintf(rel, sizeof(rel), "class/uio/uio%d/dev", i);
 		tree_put(e->sys, rel, "240:9\n");
 	}
+	/* A device that went away after readdir(): a directory with no attributes. */
+	tree_put(e->sys, "class/uio/uio5/.gone", "");
 	tree_put(e->sys, "class/uio/uio01/name", "stray\n");
 	tree_put(e->sys, "class/uio/notuio/name", "stray\n");
 	assert_int_equal(udrv_uio_scan(collect, seen), 3);
