@@ -186,6 +186,19 @@ int udrv_map_info(const udrv_dev *dev, unsigned idx, struct udrv_map_info *out)
 	return 0;
 }
 
+int udrv__cfg_rw(int fd, uint64_t base, uint64_t size, uint64_t off, void *buf, size_t len,
+		 bool write)
+{
+	ssize_t n;
+
+	if (off > size || len > size - off || len > INT_MAX)
+		return -ERANGE;
+	n = write ? pwrite(fd, buf, len, (off_t)(base + off)) : pread(fd, buf, len, (off_t)(base + off));
+	if (n < 0)
+		return -errno;
+	return n == (ssize_t)len ? (int)n : -EIO;
+}
+
 int udrv_pci_cfg_read(udrv_dev *dev, uint64_t off, void *buf, size_t len)
 {
 	if (!dev || (!buf && len))

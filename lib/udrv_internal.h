@@ -70,6 +70,14 @@ udrv_dev *udrv__dev_new(const struct udrv_backend *be); /* fds -1, NULL+errno */
 udrv_dev *udrv__uio_open_index(unsigned index);
 udrv_dev *udrv__vfio_open(const char *pci_addr);
 
+/*
+ * PCI config space through a file (sysfs `config`, or VFIO's config region
+ * at @base of the device fd): the range checked against @size, the whole of
+ * @len transferred or -EIO. Returns @len or -errno.
+ */
+int udrv__cfg_rw(int fd, uint64_t base, uint64_t size, uint64_t off, void *buf, size_t len,
+		 bool write);
+
 /* sysfs.c: roots overridable for tests. */
 const char *udrv__sysfs_root(void); /* $UDRV_SYSFS_ROOT or "/sys" */
 const char *udrv__dev_root(void);   /* $UDRV_DEV_ROOT or "/dev" */

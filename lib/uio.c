@@ -31,38 +31,22 @@ struct uio_priv {
 	uint64_t cfg_len; /* its size: 256 or 4096 */
 };
 
-/* Config space access through sysfs `config`: the fd, or -errno. */
-static int cfg_fd(udrv_dev *dev, uint64_t off, size_t len)
+static int uio_cfg_read(udrv_dev *dev, uint64_t off, void *buf, size_t len)
 {
 	struct uio_priv *p = dev->priv;
 
 	if (p->cfg_fd < 0)
 		return -ENOTSUP;
-	if (off > p->cfg_len || len > p->cfg_len - off)
-		return -ERANGE;
-	return p->cfg_fd;
-}
-
-static int uio_cfg_read(udrv_dev *dev, uint64_t off, void *buf, size_t len)
-{
-	int fd = cfg_fd(dev, off, len);
-	ssize_t n;
-
-	if (fd < 0)
-		return fd;
-	n = pread(fd, buf, len, (off_t)off);
-	return n < 0 ? -errno : (int)n;
+	return udrv__cfg_rw(p->cfg_fd, 0, p->cfg_len, off, buf, len, false);
 }
 
 static int uio_cfg_write(udrv_dev *dev, uint64_t off, const void *buf, size_t len)
 {
-	int fd = cfg_fd(dev, off, len);
-	ssize_t n;
+	struct uio_priv *p = dev->priv;
 
-	if (fd < 0)
-		return fd;
-	n = pwrite(fd, buf, len, (off_t)off);
-	return n < 0 ? -errno : (int)n;
+	if (p->cfg_fd < 0)
+		return -ENOTSUP;
+	return udrv__cfg_rw(p->cfg_fd, 0, p->cfg_len, off, (void *)buf, len, true);
 }
 
 static int uio_irq_enable(udrv_dev *dev)

@@ -286,31 +286,15 @@ out:
 static int vfio_cfg_read(udrv_dev *dev, uint64_t off, void *buf, size_t len)
 {
 	struct vfio_priv *p = priv_of(dev);
-	ssize_t n;
 
-	if (!buf && len)
-		return -EINVAL;
-	if (off > p->cfg_size || len > p->cfg_size - off || len > INT_MAX)
-		return -ERANGE;
-	n = pread(dev->fd, buf, len, (off_t)(p->cfg_off + off));
-	if (n < 0)
-		return -errno;
-	return n == (ssize_t)len ? (int)n : -EIO;
+	return udrv__cfg_rw(dev->fd, p->cfg_off, p->cfg_size, off, buf, len, false);
 }
 
 static int vfio_cfg_write(udrv_dev *dev, uint64_t off, const void *buf, size_t len)
 {
 	struct vfio_priv *p = priv_of(dev);
-	ssize_t n;
 
-	if (!buf && len)
-		return -EINVAL;
-	if (off > p->cfg_size || len > p->cfg_size - off || len > INT_MAX)
-		return -ERANGE;
-	n = pwrite(dev->fd, buf, len, (off_t)(p->cfg_off + off));
-	if (n < 0)
-		return -errno;
-	return n == (ssize_t)len ? (int)n : -EIO;
+	return udrv__cfg_rw(dev->fd, p->cfg_off, p->cfg_size, off, (void *)buf, len, true);
 }
 
 /*
