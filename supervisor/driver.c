@@ -494,8 +494,7 @@ static void out_line(const char *line, void *arg)
 		{ (void *)line, strlen(line) },
 		{ (void *)"\n", 1 },
 	};
-	ssize_t r = writev(STDOUT_FILENO, iov, 3);
-	(void)r; /* nowhere to report a failing stdout */
+	out_writev(iov, 3);
 }
 
 /* Reads per call: a driver that writes without pause must not keep the loop

@@ -116,6 +116,9 @@ int loop_run(void)
 			case W_SELF_WATCHDOG:
 				on_self_watchdog();
 				break;
+			case W_OUT:
+				out_on_writable();
+				break;
 			case W_PIDFD:
 				drv_on_pidfd(w->obj);
 				break;

@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <time.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #define DEFAULT_CONFIG "/etc/udrv/drivers"
@@ -56,8 +57,7 @@ static void vlog(struct logring *ring, const char *fmt, va_list ap)
 		logring_add(ring, buf, (size_t)n);
 	buf[n++] = '\n';
 	/* One write per line, so lines of drivers and ours never interleave. */
-	ssize_t r = write(STDOUT_FILENO, buf, (size_t)n);
-	(void)r;
+	out_writev(&(struct iovec){ buf, (size_t)n }, 1);
 }
 
 void sup_log(const char *fmt, ...)
@@ -361,6 +361,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "driver_supervisor: signals: %s\n", strerror(-r));
 		return 1;
 	}
+	out_init();
 	r = notify_open();
 	if (r < 0) {
 		fprintf(stderr, "driver_supervisor: notify socket: %s\n", strerror(-r));
@@ -398,6 +399,7 @@ int main(int argc, char **argv)
 	close(sup.sigfd);
 	if (sup.self_wdfd >= 0)
 		close(sup.self_wdfd);
+	out_close();
 	close(sup.epfd);
 	return r < 0 ? 1 : 0;
 }

@@ -12,6 +12,7 @@
  *   control.c  the control socket used by udrvctl
  *   status.c   status as text and JSON
  *   logring.c  per-driver output: line splitting, prefix, ring buffer
+ *   out.c      the supervisor's stdout: never blocks the loop
  *   config.c, policy.c  pure parsing and policy (unit-tested)
  */
 #ifndef SUP_H
@@ -51,7 +52,7 @@ enum drv_event {
 
 /* What an epoll event belongs to. */
 enum watch_kind {
-	W_SIGNAL, W_NOTIFY, W_CONTROL, W_CLIENT, W_SELF_WATCHDOG,
+	W_SIGNAL, W_NOTIFY, W_CONTROL, W_CLIENT, W_SELF_WATCHDOG, W_OUT,
 	W_PIDFD, W_TIMER, W_WATCHDOG, W_LOG,
 };
 
@@ -134,6 +135,13 @@ void sup_check_shutdown_done(void);
 
 /* loop.c */
 int loop_add(int fd, uint32_t events, struct watch *w);
+
+/* out.c */
+struct iovec;
+void out_init(void);                          /* before the first line */
+void out_writev(const struct iovec *iov, int n); /* one whole line */
+void out_on_writable(void);
+void out_close(void);
 void loop_del(int fd);
 int loop_run(void);
 int timer_arm(int tfd, uint64_t usec); /* 0 disarms */

@@ -40,7 +40,7 @@ def check(cond, msg):
 class Sup:
     """One driver_supervisor on a temporary config dir."""
 
-    def __init__(self, units, preexec=None):
+    def __init__(self, units, preexec=None, stdout=None):
         self.dir = tempfile.mkdtemp(prefix="udrv-sup-test-")
         self.conf = os.path.join(self.dir, "conf")
         os.mkdir(self.conf)
@@ -48,7 +48,7 @@ class Sup:
         for name, text in units.items():
             self.write_unit(name, text)
         self.out_path = os.path.join(self.dir, "out.txt")
-        self.out = open(self.out_path, "w")
+        self.out = stdout if stdout is not None else open(self.out_path, "w")
         # UDRV_TEST_WRAPPER="valgrind --error-exitcode=99 --leak-check=full" runs the
         # supervisor under a checker; its complaints fail the test at stop().
         wrapper = os.environ.get("UDRV_TEST_WRAPPER", "").split()
@@ -96,8 +96,12 @@ class Sup:
                          f"{name}: {what}")
 
     def output(self):
-        with open(self.out_path) as f:
-            return f.read()
+        try:
+            with open(self.out_path) as f:
+                return f.read()
+        except FileNotFoundError:  # stdout went elsewhere (a pipe)
+            return ""
+
 
     def records(self, fname):
         try:
@@ -575,6 +579,49 @@ def test_out_of_fds_does_not_spin():
     finally:
         for c in held:
             c.close()
+        s.cleanup()
+
+
+def test_stalled_stdout_does_not_stop_the_loop():
+    """stdout is a pipe nobody reads (a paused pager, a stuck journald): the
+    supervisor still answers, restarts crashed drivers and stops on SIGTERM;
+    lines it could not write are counted and reported once the reader is back."""
+    import threading
+    r_fd, w_fd = os.pipe()
+    s = Sup({"spam": f"Type=simple\nExecStart={shutil.which('yes')} spam\nLogPrefix=\n",
+             "c": "ExecStart=@DRV@ --crash segv --after 1500 --crash-times 1 --counter @DIR@/n\n"},
+            stdout=w_fd)
+    os.close(w_fd)
+    got = []
+    try:
+        time.sleep(0.5)  # the pipe (64 KiB) and the queue fill up
+        t0 = time.monotonic()
+        s.udrvctl("status", "spam")
+        check(time.monotonic() - t0 < 2, "status took longer than 2 s with stdout stalled")
+        st = s.wait_state("c", lambda x: x["restarts"] == 1 and x["state"] == "running", 10,
+                          "crash seen and restarted while stdout is stalled")
+        check(st["last_exit"] == "crash (SIGSEGV)", st["last_exit"])
+        s.udrvctl("stop", "spam")
+
+        def drain():
+            while True:
+                b = os.read(r_fd, 65536)
+                if not b:
+                    return
+                got.append(b)
+        th = threading.Thread(target=drain, daemon=True)
+        th.start()
+        s.wait(lambda: b"line(s) of output dropped while stdout was blocked" in b"".join(got), 10,
+               "the dropped-lines report")
+        t0 = time.monotonic()
+        s.proc.send_signal(signal.SIGTERM)
+        s.proc.wait(timeout=10)
+        check(time.monotonic() - t0 < 5, "SIGTERM took more than 5 s")
+        th.join(timeout=5)
+        text = b"".join(got).decode(errors="replace")
+        check("[sup] all drivers stopped, exiting" in text, f"last line: {text[-200:]!r}")
+    finally:
+        os.close(r_fd)
         s.cleanup()
 
 
