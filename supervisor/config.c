@@ -207,6 +207,7 @@ void config_defaults(struct drv_config *c)
 	c->watchdog_usec = 0;
 	c->timeout_stop_usec = 5 * USEC_PER_SEC;
 	c->timeout_start_usec = 30 * USEC_PER_SEC;
+	c->fdstore_max = 8;                          /* systemd's is 0: off */
 }
 
 void config_free(struct drv_config *c)
@@ -421,6 +422,18 @@ static int apply_key(struct drv_config *c, const char *key, const char *val,
 			return -EINVAL;
 		}
 		c->start_limit_burst = (unsigned)v;
+		return 0;
+	}
+	if (strcmp(key, "FileDescriptorStoreMax") == 0) {
+		char *end;
+		unsigned long v;
+		errno = 0;
+		v = strtoul(val, &end, 10);
+		if (!isdigit((unsigned char)val[0]) || *end || errno || v > 1024) {
+			snprintf(why, wlen, "'%s' is not a count between 0 and 1024", val);
+			return -EINVAL;
+		}
+		c->fdstore_max = (unsigned)v;
 		return 0;
 	}
 	if (strcmp(key, "RestartSec") == 0)
@@ -647,5 +660,6 @@ bool config_equal(const struct drv_config *a, const struct drv_config *b)
 	       a->start_limit_burst == b->start_limit_burst &&
 	       a->start_limit_usec == b->start_limit_usec && a->watchdog_usec == b->watchdog_usec &&
 	       a->timeout_stop_usec == b->timeout_stop_usec &&
-	       a->timeout_start_usec == b->timeout_start_usec;
+	       a->timeout_start_usec == b->timeout_start_usec &&
+	       a->fdstore_max == b->fdstore_max;
 }

@@ -39,6 +39,7 @@ struct drv_config {
 	uint64_t watchdog_usec;       /* WatchdogSec= (0 = off) */
 	uint64_t timeout_stop_usec;   /* TimeoutStopSec= */
 	uint64_t timeout_start_usec;  /* TimeoutStartSec= (0 = wait forever for READY=1) */
+	unsigned fdstore_max;         /* FileDescriptorStoreMax= (0 = FDSTORE=1 refused) */
 };
 
 /*

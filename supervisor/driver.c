@@ -90,6 +90,13 @@ void drv_event(struct drv *d, enum drv_event ev)
 
 	if (fn)
 		fn(d);
+	/* The fd store outlives crashes and restarts, not a stop: stopped by
+	 * hand, given up (failed), or its unit removed, the driver starts
+	 * afresh (systemd's FileDescriptorStorePreserve=no). */
+	if (drv_idle(d) && d->fdstore.n) {
+		sup_dlog(d, "%s: dropping %u stored fd(s)", d->cfg.name, d->fdstore.n);
+		fdstore_clear(&d->fdstore);
+	}
 	control_driver_changed(d);
 	if (d->removed && drv_idle(d)) {
 		struct drv **pp;
@@ -598,6 +605,7 @@ void drv_free(struct drv *d)
 		free(d->new_cfg);
 	}
 	logring_free(&d->log);
+	fdstore_clear(&d->fdstore);
 	free(d);
 }
 

@@ -5,10 +5,16 @@
  * credentials the kernel attaches (SO_PASSCRED): the main process of a
  * driver, or any process in its process group (a driver's helper). Other
  * senders are ignored, as systemd does with NotifyAccess=all.
+ *
+ * FDSTORE=1 (+ FDNAME=) with SCM_RIGHTS fds puts them in the driver's fd
+ * store (fdstore.c), FDSTOREREMOVE=1 + FDNAME= takes them out; fds sent
+ * any other way are closed at once. MSG_CMSG_CLOEXEC: none leaks into a
+ * driver by accident.
  */
 #include "sup.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,7 +60,13 @@ static struct drv *sender(pid_t pid)
 	return pg > 0 ? drv_find_pid(pg) : NULL;
 }
 
-static void handle(struct drv *d, char *msg)
+/* The fd store keys of one message. */
+struct fdmsg {
+	bool store, remove;
+	const char *name; /* FDNAME=, NULL when absent */
+};
+
+static void handle(struct drv *d, char *msg, struct fdmsg *fm)
 {
 	char *save = NULL;
 
@@ -74,9 +86,49 @@ static void handle(struct drv *d, char *msg)
 				d->watchdog_usec = v;
 				drv_event(d, EV_PING); /* re-arms with the new period */
 			}
+		} else if (strcmp(line, "FDSTORE=1") == 0) {
+			fm->store = true;
+		} else if (strcmp(line, "FDSTOREREMOVE=1") == 0) {
+			fm->remove = true;
+		} else if (strncmp(line, "FDNAME=", 7) == 0) {
+			fm->name = line + 7;
 		}
 		/* STOPPING=1, MAINPID=, ERRNO= and others: nothing to do here; the
 		 * exit that follows tells the rest. */
+	}
+}
+
+/* FDSTORE=1 / FDSTOREREMOVE=1 from driver @d (NULL: an unknown sender),
+ * as systemd does. Every fd of @fds not stored is closed here. */
+static void fdstore_msg(struct drv *d, const struct fdmsg *fm, int *fds, int nfd)
+{
+	const char *name = fm->name ? fm->name : "stored"; /* systemd's default name */
+
+	if (d && fm->remove) {
+		if (!fm->name || !fdname_valid(fm->name))
+			sup_dlog(d, "%s: FDSTOREREMOVE=1 needs a valid FDNAME=, ignored", d->cfg.name);
+		else if (fdstore_remove(&d->fdstore, fm->name) == 0)
+			sup_dlog(d, "%s: FDSTOREREMOVE=1: no fd named '%s' stored", d->cfg.name, fm->name);
+	}
+	if (d && nfd && !fm->store)
+		sup_dlog(d, "%s: %d fd(s) sent without FDSTORE=1, closed", d->cfg.name, nfd);
+	for (int i = 0; i < nfd; i++) {
+		int r = d && fm->store ? fdstore_add(&d->fdstore, fds[i], name, d->cfg.fdstore_max, NULL)
+				       : -EPERM;
+
+		if (r == 0)
+			continue; /* the store owns it now */
+		if (r == -ENOBUFS)
+			sup_dlog(d, "%s: fd store full (FileDescriptorStoreMax=%u), refusing fd '%s'",
+				 d->cfg.name, d->cfg.fdstore_max, name);
+		else if (r == -EINVAL)
+			sup_dlog(d, "%s: FDNAME='%s' is not a valid fd name (1-255 printable "
+				 "characters, no ':'), refusing the fd", d->cfg.name, name);
+		else if (r == -ENOMEM)
+			sup_dlog(d, "%s: cannot store fd '%s': %s", d->cfg.name, name, strerror(-r));
+		/* -EEXIST: the same open file is stored already; keep that one, quietly
+		 * (systemd does too). -EPERM: not ours to keep. */
+		close(fds[i]);
 	}
 }
 
@@ -101,24 +153,35 @@ void notify_drain(void)
 				continue;
 			return; /* EAGAIN: drained */
 		}
+		int fds[16], nfd = 0;
+
 		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
 			if (c->cmsg_level != SOL_SOCKET)
 				continue;
-			if (c->cmsg_type == SCM_CREDENTIALS)
+			if (c->cmsg_type == SCM_CREDENTIALS) {
 				cred = (struct ucred *)CMSG_DATA(c);
-			else if (c->cmsg_type == SCM_RIGHTS) {
-				/* FDSTORE= is not supported: never keep fds we did not ask for */
-				int nfd = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-				int *fds = (int *)CMSG_DATA(c);
-				for (int i = 0; i < nfd; i++)
-					close(fds[i]);
+			} else if (c->cmsg_type == SCM_RIGHTS) {
+				int k = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+				for (int i = 0; i < k; i++) {
+					int fd;
+					memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(fd));
+					if (nfd < (int)(sizeof(fds) / sizeof(fds[0])))
+						fds[nfd++] = fd;
+					else
+						close(fd);
+				}
 			}
 		}
-		if (!cred || (mh.msg_flags & MSG_TRUNC))
-			continue;
+		struct drv *d = cred && !(mh.msg_flags & MSG_TRUNC) ? sender(cred->pid) : NULL;
+		struct fdmsg fm = { 0 };
+
 		buf[n] = '\0';
-		struct drv *d = sender(cred->pid);
 		if (d)
-			handle(d, buf);
+			handle(d, buf, &fm);
+		/* A truncated message, an unknown sender, a store refused: closed. */
+		if (mh.msg_flags & MSG_CTRUNC && d)
+			sup_dlog(d, "%s: too many fds in one message (more than 16), some were dropped",
+				 d->cfg.name);
+		fdstore_msg(d, &fm, fds, nfd);
 	}
 }

@@ -4,7 +4,7 @@
  *
  * The child gets: its own process group (so a stop reaches its children),
  * stdin from /dev/null, stdout+stderr into one pipe read by the supervisor,
- * the Listen= socket as fd 3, nothing else (every other fd is close-on-exec,
+ * the Listen= socket then the stored fds (FDSTORE=1) as fds 3.., nothing else (every other fd is close-on-exec,
  * including any the supervisor inherited), default signal handling (even
  * for signals the supervisor was started with ignored) and an empty signal
  * mask, and the environment: the supervisor's own, then Environment=, then
@@ -38,7 +38,7 @@ static int setenv_u64(const char *name, unsigned long long v)
 }
 
 /* Runs in the child; returns only on failure, with errno set. */
-static void child(struct drv *d, int outfd, pid_t parent)
+static void child(struct drv *d, int outfd, int *errfd, pid_t parent)
 {
 	sigset_t none;
 	int nullfd;
@@ -63,17 +63,29 @@ static void child(struct drv *d, int outfd, pid_t parent)
 	if (nullfd < 0 || dup2(nullfd, STDIN_FILENO) < 0 ||
 	    dup2(outfd, STDOUT_FILENO) < 0 || dup2(outfd, STDERR_FILENO) < 0)
 		return;
-	if (d->listen_fd >= 0) {
-		if (d->listen_fd == 3) {
-			if (fcntl(3, F_SETFD, 0) < 0) /* keep it across exec */
-				return;
-		} else if (dup2(d->listen_fd, 3) < 0) {
+	/* Passed fds: the Listen= socket, then the fd store, as 3, 4, ...
+	 * First every source (and the exec-error pipe) moves above the
+	 * target range, so no dup2() below overwrites a source still needed. */
+	unsigned nfds = (d->listen_fd >= 0) + d->fdstore.n, k = 0;
+	int src[1 + FDSTORE_MAX_LIMIT];
+
+	if (nfds > 0) {
+		if ((*errfd = fcntl(*errfd, F_DUPFD_CLOEXEC, 3 + (int)nfds)) < 0)
 			return;
-		}
+		if (d->listen_fd >= 0)
+			src[k++] = d->listen_fd;
+		for (unsigned i = 0; i < d->fdstore.n; i++)
+			src[k++] = d->fdstore.v[i].fd;
+		for (unsigned i = 0; i < nfds; i++)
+			if ((src[i] = fcntl(src[i], F_DUPFD_CLOEXEC, 3 + (int)nfds)) < 0)
+				return;
+		for (unsigned i = 0; i < nfds; i++)
+			if (dup2(src[i], 3 + (int)i) < 0) /* the copy is not close-on-exec */
+				return;
 	}
 	/* Anything at or above the first fd we pass on must not survive exec:
 	 * marking (not closing) keeps the exec-error pipe working. */
-	if (close_range(d->listen_fd >= 0 ? 4 : 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+	if (close_range(3 + nfds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		return;
 
 	for (size_t i = 0; i < d->cfg.nenv; i++)
@@ -93,11 +105,16 @@ static void child(struct drv *d, int outfd, pid_t parent)
 		return;
 	if (d->cfg.device && setenv("UDRV_DEVICE", d->cfg.device, 1) < 0)
 		return;
-	if (d->listen_fd >= 0 &&
-	    (setenv("LISTEN_FDS", "1", 1) < 0 ||
-	     setenv_u64("LISTEN_PID", (unsigned long long)getpid()) < 0 ||
-	     setenv("LISTEN_FDNAMES", d->cfg.name, 1) < 0))
-		return;
+	if (nfds > 0) {
+		/* sd_listen_fds_with_names(): the Listen= socket is "listen". */
+		static char names[(FDNAME_MAX + 1) * (1 + FDSTORE_MAX_LIMIT)];
+		if (fdstore_names(&d->fdstore, d->listen_fd >= 0 ? "listen" : NULL,
+				  names, sizeof(names)) < 0 ||
+		    setenv_u64("LISTEN_FDS", nfds) < 0 ||
+		    setenv_u64("LISTEN_PID", (unsigned long long)getpid()) < 0 ||
+		    setenv("LISTEN_FDNAMES", names, 1) < 0)
+			return;
+	}
 
 	if (strchr(d->cfg.argv[0], '/'))
 		execv(d->cfg.argv[0], d->cfg.argv);
@@ -126,9 +143,10 @@ pid_t spawn_driver(struct drv *d, int *pidfd, int *logfd, int *exec_errno)
 		goto err_errp;
 	}
 	if (pid == 0) {
-		child(d, out[1], parent);
+		int errfd = errp[1];
+		child(d, out[1], &errfd, parent);
 		e = errno;
-		n = write(errp[1], &e, sizeof(e));
+		n = write(errfd, &e, sizeof(e));
 		_exit(127);
 	}
 	/* Both sides set the group, so it is in place whichever runs first. */

@@ -7,7 +7,8 @@
  *   pid (number or null), restarts, last_exit (words, or null before the
  *   first exit), status (the driver's STATUS=), reason (why it is failed or
  *   stopped, "" otherwise), ready, device (or null), uptime_ms (time since
- *   READY=1, or null), restart_in_ms (in backoff, or null), watchdog_ms.
+ *   READY=1, or null), restart_in_ms (in backoff, or null), watchdog_ms,
+ *   fdstore (fds in its FDSTORE=1 store).
  */
 #include "sbuf.h"
 #include "sup.h"
@@ -79,7 +80,8 @@ void status_json(struct sbuf *b, struct drv *list, const char *only, uint64_t no
 				    d->timer_deadline > now ? (d->timer_deadline - now) / 1000 : 0);
 		else
 			sbuf_printf(b, ", \"restart_in_ms\": null");
-		sbuf_printf(b, ", \"watchdog_ms\": %" PRIu64 "}", d->watchdog_usec / 1000);
+		sbuf_printf(b, ", \"watchdog_ms\": %" PRIu64, d->watchdog_usec / 1000);
+		sbuf_printf(b, ", \"fdstore\": %u}", d->fdstore.n);
 	}
 	sbuf_add(b, first ? "]\n" : "\n]\n", first ? 2 : 3);
 }
@@ -103,5 +105,8 @@ void status_text(struct sbuf *b, struct drv *list, const char *only, uint64_t no
 				    format_time((d->timer_deadline - now) / 1000 * 1000, t, sizeof(t)));
 		if (d->status[0])
 			sbuf_printf(b, "%-16s status: %s\n", "", d->status);
+		if (d->fdstore.n)
+			sbuf_printf(b, "%-16s fd store: %u of %u\n", "", d->fdstore.n,
+				    d->cfg.fdstore_max);
 	}
 }

@@ -13,6 +13,7 @@
  *   status.c   status as text and JSON
  *   logring.c  per-driver output: line splitting, prefix, ring buffer
  *   out.c      the supervisor's stdout: never blocks the loop
+ *   fdstore.c  the per-driver fd store (FDSTORE=1)
  *   config.c, policy.c  pure parsing and policy (unit-tested)
  */
 #ifndef SUP_H
@@ -23,6 +24,7 @@
 #include <sys/types.h>
 
 #include "config.h"
+#include "fdstore.h"
 #include "logring.h"
 #include "policy.h"
 
@@ -95,6 +97,7 @@ struct drv {
 	char reason[320];       /* why it is failed/stopped, "" otherwise */
 	char status[256];       /* the driver's STATUS= text */
 	struct logring log;
+	struct fdstore fdstore; /* FDSTORE=1 fds, until stopped/failed/removed */
 
 	/* pending work */
 	bool restart_pending;   /* start again once stopped */
