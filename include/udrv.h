@@ -180,6 +180,56 @@ int udrv_notify_stopping(void);              /* STOPPING=1 */
 /* Watchdog period the manager wants, from $WATCHDOG_USEC (0 = none). */
 uint64_t udrv_watchdog_usec(void);
 
+/*
+ * File descriptor store (sd_notify FDSTORE=1, as in systemd): the manager
+ * keeps fds for the driver and passes them back at its next start, so state
+ * held in them (a memfd, a socket, a device fd) outlives a crash. Under
+ * driver_supervisor the store survives crashes and restarts and is dropped
+ * when the driver is stopped, fails for good, or its unit is removed.
+ *
+ * udrv_notify_fdstore - hand @fd to the manager under @name (1-255 printable
+ * characters, no ':'; NULL gives systemd's default "stored"). The caller
+ * keeps its own @fd. An fd referring to an open file already stored is not
+ * stored twice. Returns 0 (also when not under a manager: nothing is
+ * stored), -EBADF for a bad fd, -EINVAL for a bad name, or -errno of the send.
+ * The manager may still refuse it (its store full): it says so in its log.
+ */
+int udrv_notify_fdstore(int fd, const char *name);
+
+/*
+ * udrv_listen_fd - the fd the manager passed under @name: $LISTEN_FDNAMES
+ * (names separated by ':') for the fds 3..3+$LISTEN_FDS-1, read only when
+ * $LISTEN_PID is this process. A driver_supervisor Listen= socket is named
+ * "listen"; a stored fd keeps the name it was stored under (the first of
+ * equal names wins). The fd is made close-on-exec. Returns the fd (>= 3),
+ * -ENOENT when there is none of that name (or no manager passed fds), or
+ * -EINVAL for a NULL name.
+ */
+int udrv_listen_fd(const char *name);
+
+/*
+ * udrv_state_open - driver state that survives crashes and restarts: a
+ * shared mapping of @size bytes backed by a memfd in the manager's fd store.
+ * If the manager passed an fd named @name, that memory is mapped and
+ * *restored (may be NULL) is true: it holds exactly what the last instance
+ * wrote. Otherwise a new zeroed memfd (MFD_CLOEXEC) is created, stored with
+ * udrv_notify_fdstore(fd, @name), mapped, and *restored is false. Not under
+ * a manager this still works, as plain memory that ends with the process.
+ * A restored memfd smaller than @size is grown (the new bytes read zero).
+ * *mem is the mapping; release it with munmap(*mem, size). A passed fd
+ * stays open (close-on-exec); a new one is closed once stored and mapped.
+ *
+ * What survives is every byte stored to the mapping, at the moment the
+ * process died: a crash halfway through an update leaves that update half
+ * done. Keep a version/sequence field (e.g. odd while an update is under
+ * way, or a checksum) and check it after a restore. Stopping the driver by
+ * hand (udrvctl stop) drops the store: the next start gets fresh state.
+ *
+ * Returns 0, -EINVAL (NULL @mem, size 0, bad @name), or -errno (memfd,
+ * mmap, or the notify send).
+ */
+int udrv_state_open(const char *name, size_t size, void **mem, bool *restored);
+
 /* Discovery: one UIO device as found in sysfs. */
 struct udrv_uio_info {
 	unsigned index;           /* N of uioN */
