@@ -7,7 +7,8 @@
  *               [--crash-times N --counter FILE] [--record FILE]
  *               [--check-fds] [--fork-child] [--ignore-term] [--say TEXT]
  *               [--status TEXT] [--healthy-crash-after MS] [--ignore-abrt]
- *               [--print-env VAR] [--serve]
+ *               [--print-env VAR] [--serve] [--state NAME] [--store-fds N]
+ *               [--store-dup] [--fdstore-remove NAME] [--print-listen]
  *
  * It speaks sd_notify through libudrv: READY=1 (unless --no-ready), then
  * WATCHDOG=1 every WATCHDOG_USEC/4 until --hang-after, STATUS= text. The
@@ -23,6 +24,13 @@
  * SIGABRT is recorded ("abrt") before it kills; --ignore-abrt survives it.
  * --serve: answer "hello from PID" on each connection to the socket-activated
  * fd 3 (LISTEN_FDS=1).
+ * --state NAME: a start counter kept with udrv_state_open(NAME); prints
+ * "[test_driver] state NAME: starts N (restored|new)".
+ * --store-fds N: stores N new memfds as "extra0".."extraN-1"; --store-dup:
+ * one memfd stored three times (twice itself, once a dup()) as "dup";
+ * --fdstore-remove NAME: FDSTOREREMOVE=1 for NAME. All before READY=1.
+ * --print-listen: prints LISTEN_FDS, LISTEN_FDNAMES and where
+ * udrv_listen_fd() finds each name.
  */
 #include "udrv.h"
 
@@ -136,8 +144,8 @@ static long bump_counter(const char *path)
 
 static void check_fds(void)
 {
-	/* Only 0-2 (and 3 with socket activation) may be open. */
-	int first = getenv("LISTEN_FDS") ? 4 : 3, bad = 0;
+	/* Only 0-2 (and 3.. with LISTEN_FDS) may be open. */
+	int first = 3 + (getenv("LISTEN_FDS") ? atoi(getenv("LISTEN_FDS")) : 0), bad = 0;
 
 	for (int fd = first; fd < 1024; fd++) {
 		if (fcntl(fd, F_GETFD) >= 0) {
@@ -157,6 +165,67 @@ static void check_fds(void)
 		exit(3);
 	}
 	printf("[test_driver] fds ok\n");
+}
+
+/* The state kept across restarts by --state: seq is odd while an update
+ * is under way, so a restore can tell a torn update. */
+struct state {
+	uint64_t seq;
+	uint64_t starts;
+};
+
+static void keep_state(const char *name)
+{
+	struct state *st;
+	bool restored;
+	void *mem;
+	int r = udrv_state_open(name, sizeof(*st), &mem, &restored);
+
+	if (r < 0) {
+		fprintf(stderr, "[test_driver] udrv_state_open(%s): %s\n", name, strerror(-r));
+		exit(6);
+	}
+	st = mem;
+	if (st->seq & 1)
+		printf("[test_driver] state %s: torn update found\n", name);
+	st->seq++;
+	st->starts++;
+	st->seq++;
+	printf("[test_driver] state %s: starts %llu (%s)\n", name,
+	       (unsigned long long)st->starts, restored ? "restored" : "new");
+}
+
+static int new_memfd(const char *name)
+{
+	int fd = memfd_create(name, MFD_CLOEXEC);
+
+	if (fd < 0) {
+		fprintf(stderr, "[test_driver] memfd_create: %s\n", strerror(errno));
+		exit(6);
+	}
+	return fd;
+}
+
+static void store(int fd, const char *name)
+{
+	int r = udrv_notify_fdstore(fd, name);
+
+	if (r < 0) {
+		fprintf(stderr, "[test_driver] udrv_notify_fdstore(%s): %s\n", name, strerror(-r));
+		exit(6);
+	}
+}
+
+static void print_listen(void)
+{
+	const char *n = getenv("LISTEN_FDNAMES");
+	char names[1024];
+
+	printf("[test_driver] LISTEN_FDS=%s LISTEN_FDNAMES=%s\n",
+	       getenv("LISTEN_FDS") ? getenv("LISTEN_FDS") : "(unset)", n ? n : "(unset)");
+	snprintf(names, sizeof(names), "%s", n ? n : "");
+	for (char *save = NULL, *t = strtok_r(names, ":", &save); t; t = strtok_r(NULL, ":", &save))
+		printf("[test_driver] fd %s -> %d\n", t, udrv_listen_fd(t));
 }
 
 static void misbehave(const char *crash, int exit_code)
@@ -209,11 +278,18 @@ int main(int argc, char **argv)
 		{ "ignore-abrt", no_argument, NULL, 'I' },
 		{ "print-env", required_argument, NULL, 'P' },
 		{ "serve", no_argument, NULL, 'v' },
+		{ "state", required_argument, NULL, 'T' },
+		{ "store-fds", required_argument, NULL, 'x' },
+		{ "store-dup", no_argument, NULL, 'd' },
+		{ "fdstore-remove", required_argument, NULL, 'X' },
+		{ "print-listen", no_argument, NULL, 'L' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *crash = NULL, *counter = NULL, *say = NULL, *status = NULL, *env = NULL;
 	long after = -1, ready_delay = 0, hang_after = -1, crash_times = -1, healthy_crash = -1;
-	bool serve = false;
+	bool serve = false, store_dup = false, print_l = false;
+	const char *state_name = NULL, *remove_name = NULL;
+	long store_fds = 0;
 	int exit_code = -1, opt;
 	bool ready = true, fds = false, fork_child = false, ignore_term = false;
 	struct rlimit nocore = { 0, 0 };
@@ -239,6 +315,11 @@ int main(int argc, char **argv)
 		case 'I': ignore_abrt = true; break;
 		case 'P': env = optarg; break;
 		case 'v': serve = true; break;
+		case 'T': state_name = optarg; break;
+		case 'x': store_fds = atol(optarg); break;
+		case 'd': store_dup = true; break;
+		case 'X': remove_name = optarg; break;
+		case 'L': print_l = true; break;
 		default:
 			fprintf(stderr, "test_driver: bad option (see the source header)\n");
 			return 2;
@@ -252,6 +333,30 @@ int main(int argc, char **argv)
 		printf("[test_driver] %s=%s\n", env, getenv(env) ? getenv(env) : "(unset)");
 	if (fds)
 		check_fds();
+	if (print_l)
+		print_listen();
+	if (state_name)
+		keep_state(state_name);
+	for (long i = 0; i < store_fds; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "extra%ld", i);
+		int fd = new_memfd(name);
+		store(fd, name);
+		close(fd);
+	}
+	if (store_dup) {
+		int fd = new_memfd("dup"), fd2 = dup(fd);
+		store(fd, "dup");
+		store(fd, "dup");
+		store(fd2, "dup");
+		close(fd);
+		close(fd2);
+	}
+	if (remove_name) {
+		char msg[300];
+		snprintf(msg, sizeof(msg), "FDSTOREREMOVE=1\nFDNAME=%s", remove_name);
+		udrv_notify(msg);
+	}
 	if (crash_times >= 0) {
 		if (!counter) {
 			fprintf(stderr, "test_driver: --crash-times needs --counter FILE\n");

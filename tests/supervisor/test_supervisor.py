@@ -697,6 +697,123 @@ def test_chatty_driver_does_not_starve_the_loop():
         s.cleanup()
 
 
+def state_lines(s, name):
+    """The start counts test_driver printed for state NAME, in order."""
+    return [l.split("state %s: " % name, 1)[1] for l in s.output().splitlines()
+            if "[test_driver] state %s: " % name in l]
+
+
+def test_fdstore_state_survives_crashes():
+    """udrv_state_open: the counter goes on across SIGSEGV and SIGKILL; reset by stop+start."""
+    s = Sup({"st": "ExecStart=@DRV@ --state counter --check-fds\nRestartSec=100ms\n"})
+    try:
+        st = s.wait_state("st", lambda x: x["state"] == "running", 5, "running")
+        check(state_lines(s, "counter") == ["starts 1 (new)"], f"first start: {state_lines(s, 'counter')}")
+        check(st["fdstore"] == 1, f"one fd stored: {st}")
+        for sig, n in ((signal.SIGSEGV, 2), (signal.SIGKILL, 3)):
+            os.kill(st["pid"], sig)
+            st = s.wait_state("st", lambda x: x["state"] == "running" and x["restarts"] == n - 1,
+                              5, f"restart {n - 1}")
+            s.wait(lambda: len(state_lines(s, "counter")) == n, 5, f"start {n} printed")
+            check(state_lines(s, "counter")[-1] == f"starts {n} (restored)",
+                  f"after {sig.name}: {state_lines(s, 'counter')}")
+            check(st["fdstore"] == 1, f"the restored memfd is not stored twice: {st}")
+        check(s.output().count("[st] [test_driver] fds ok") == 3, "only the passed fds, each start")
+        s.udrvctl("stop", "st")
+        st = s.status("st")
+        check(st["state"] == "stopped" and st["fdstore"] == 0, f"stop drops the store: {st}")
+        check("[sup] st: dropping 1 stored fd(s)" in s.output(), "drop logged")
+        s.udrvctl("start", "st")
+        s.wait(lambda: len(state_lines(s, "counter")) == 4, 5, "start 4 printed")
+        check(state_lines(s, "counter")[-1] == "starts 1 (new)", f"after stop+start: {state_lines(s, 'counter')}")
+        s.stop()
+    finally:
+        s.cleanup()
+
+
+def test_fdstore_max_dedup_and_remove():
+    """FileDescriptorStoreMax= is enforced, duplicates are stored once, FDSTOREREMOVE=1 removes."""
+    s = Sup({"max": "ExecStart=@DRV@ --store-fds 5\nFileDescriptorStoreMax=3\n",
+             "dup": "ExecStart=@DRV@ --store-dup\n",
+             "rm": "ExecStart=@DRV@ --store-fds 3 --fdstore-remove extra1 --print-listen "
+                   "--crash segv --after 100 --crash-times 1 --counter @DIR@/n_rm\n",
+             "off": "ExecStart=@DRV@ --store-fds 1\nFileDescriptorStoreMax=0\n"})
+    try:
+        st = s.wait_state("max", lambda x: x["state"] == "running", 5, "running")
+        check(st["fdstore"] == 3, f"FileDescriptorStoreMax=3: {st}")
+        out = s.output()
+        check(out.count("[sup] max: fd store full (FileDescriptorStoreMax=3), refusing fd") == 2,
+              f"two refusals logged:\n{out}")
+        check("fd store: 3 of 3" in s.udrvctl("status", "max").stdout, "text status shows the store")
+        st = s.wait_state("dup", lambda x: x["state"] == "running", 5, "running")
+        check(st["fdstore"] == 1, f"the same file three times (one a dup()) is stored once: {st}")
+        st = s.wait_state("off", lambda x: x["state"] == "running", 5, "running")
+        check(st["fdstore"] == 0, f"FileDescriptorStoreMax=0 stores nothing: {st}")
+        st = s.wait_state("rm", lambda x: x["state"] == "running" and x["restarts"] == 1, 5, "restarted")
+        s.wait(lambda: "[rm] [test_driver] fd extra2 -> 4" in s.output(), 5, "second start's fds")
+        out = s.output()
+        check("[rm] [test_driver] LISTEN_FDS=2 LISTEN_FDNAMES=extra0:extra2" in out,
+              f"extra1 removed, the others passed in order:\n{out}")
+        check("[rm] [test_driver] fd extra0 -> 3" in out, "udrv_listen_fd finds extra0 at 3")
+        # the second start stored three new memfds and removed extra1 again
+        check(s.status("rm")["fdstore"] == 4, f"rm: {s.status('rm')}")
+        s.stop()
+    finally:
+        s.cleanup()
+
+
+def test_fdstore_with_listen_socket():
+    """Listen= and stored fds arrive together: listen at 3, stored after it, named."""
+    s = Sup({"srv": "ExecStart=@DRV@ --serve --check-fds --print-listen --state counter\n"
+                    "Listen=@DIR@/srv.sock\nRestartSec=100ms\n"})
+    try:
+        st = s.wait_state("srv", lambda x: x["state"] == "running", 5, "running")
+        out = s.output()
+        check("[srv] [test_driver] LISTEN_FDS=1 LISTEN_FDNAMES=listen" in out, f"first start:\n{out}")
+        os.kill(st["pid"], signal.SIGSEGV)
+        st = s.wait_state("srv", lambda x: x["state"] == "running" and x["restarts"] == 1, 5, "restarted")
+        s.wait(lambda: len(state_lines(s, "counter")) == 2, 5, "second start printed")
+        out = s.output()
+        for line in ("[srv] [test_driver] LISTEN_FDS=2 LISTEN_FDNAMES=listen:counter",
+                     "[srv] [test_driver] fd listen -> 3", "[srv] [test_driver] fd counter -> 4"):
+            check(line in out, f"missing {line!r}:\n{out}")
+        check(state_lines(s, "counter") == ["starts 1 (new)", "starts 2 (restored)"],
+              f"{state_lines(s, 'counter')}")
+        check(out.count("[srv] [test_driver] fds ok") == 2, "nothing else leaked")
+        c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        c.settimeout(5)
+        c.connect(s.path("srv.sock"))
+        data = c.recv(100).decode()
+        c.close()
+        check(data == f"hello from {st['pid']}\n", f"fd 3 is still the Listen= socket: {data!r}")
+        s.stop()
+    finally:
+        s.cleanup()
+
+
+def test_fdstore_dropped_on_failed_and_removed():
+    """The store goes when the driver ends failed, and when its unit is removed."""
+    s = Sup({"f": "ExecStart=@DRV@ --state counter --crash segv --after 100\n"
+                  "StartLimitBurst=2\nStartLimitIntervalSec=30s\nRestartSec=50ms\n",
+             "gone": "ExecStart=@DRV@ --state counter\n"})
+    try:
+        st = s.wait_state("f", lambda x: x["state"] == "failed", 10, "failed")
+        check(st["fdstore"] == 0, f"failed drops the store: {st}")
+        lines = [l for l in s.output().splitlines() if l.startswith("[f] [test_driver] state")]
+        check(lines == ["[f] [test_driver] state counter: starts 1 (new)",
+                        "[f] [test_driver] state counter: starts 2 (restored)"],
+              f"the crash restart restored it, then the limit: {lines}")
+        check("[sup] f: dropping 1 stored fd(s)" in s.output(), "drop on failed logged")
+        st = s.wait_state("gone", lambda x: x["state"] == "running", 5, "running")
+        check(st["fdstore"] == 1, f"gone: {st}")
+        os.unlink(os.path.join(s.conf, "gone.driver"))
+        s.proc.send_signal(signal.SIGHUP)
+        s.wait(lambda: "[sup] gone: dropping 1 stored fd(s)" in s.output(), 5, "store dropped on removal")
+        s.stop()
+    finally:
+        s.cleanup()
+
+
 TESTS = [(n, f) for n, f in list(globals().items()) if n.startswith("test_") and callable(f)]
 
 
