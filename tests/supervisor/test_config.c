@@ -115,7 +115,8 @@ static const char full_unit[] =
 	"Environment=C=3\n"
 	"Type=simple\n"
 	"LogPrefix=<%n> \n"
-	"Listen=/run/gpio.sock\n";
+	"Listen=/run/gpio.sock\n"
+	"FileDescriptorStoreMax=3\n";
 
 static void test_parse_full(void **state)
 {
@@ -149,6 +150,7 @@ static void test_parse_full(void **state)
 	/* the trailing space of LogPrefix= is stripped like every value */
 	assert_string_equal(c.log_prefix, "<gpio>");
 	assert_string_equal(c.listen, "/run/gpio.sock");
+	assert_int_equal(c.fdstore_max, 3);
 	config_free(&c);
 }
 
@@ -166,6 +168,7 @@ static void test_defaults_and_relative_exec(void **state)
 	assert_int_equal(c.type, TYPE_NOTIFY);
 	assert_int_equal(c.restart_usec, 100000);
 	assert_int_equal(c.start_limit_burst, 5);
+	assert_int_equal(c.fdstore_max, 8);
 	assert_int_equal(c.watchdog_usec, 0);
 	assert_string_equal(c.log_prefix, "[led] ");
 	assert_null(c.device);
@@ -209,6 +212,10 @@ static void test_parse_errors(void **state)
 		{ "# nothing\n", "d/x.driver:1: no [Driver] section" },
 		{ "[Driver]\nExecStart=/bin/x\nListen=relative.sock\n",
 		  "d/x.driver:3: Listen: 'relative.sock' is not an absolute socket path" },
+		{ "[Driver]\nExecStart=/bin/x\nFileDescriptorStoreMax=1025\n",
+		  "d/x.driver:3: FileDescriptorStoreMax: '1025' is not a count between 0 and 1024" },
+		{ "[Driver]\nExecStart=/bin/x\nFileDescriptorStoreMax=many\n",
+		  "d/x.driver:3: FileDescriptorStoreMax: 'many' is not a count" },
 	};
 
 	(void)state;
@@ -252,6 +259,9 @@ static void test_config_equal(void **state)
 	b.restart_usec++;
 	assert_false(config_equal(&a, &b));
 	b.restart_usec--;
+	b.fdstore_max = 8;
+	assert_false(config_equal(&a, &b));
+	b.fdstore_max = 3;
 	free(b.env[2]);
 	b.env[2] = strdup("C=4");
 	assert_false(config_equal(&a, &b));

@@ -7,10 +7,13 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -119,6 +122,184 @@ static void test_watchdog_usec(void **state)
 	unsetenv("WATCHDOG_USEC");
 }
 
+/* Receive one datagram: its text must be @want; returns the fd it carried (-1 if none). */
+static int recv_fd(int sock, const char *want)
+{
+	char buf[512];
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof(int) * 4)];
+	} ctl;
+	struct iovec iov = { buf, sizeof(buf) - 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = ctl.b, .msg_controllen = sizeof(ctl.b) };
+	ssize_t n = recvmsg(sock, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	int fd = -1;
+
+	assert_true(n >= 0);
+	buf[n] = '\0';
+	assert_string_equal(buf, want);
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+			assert_int_equal(c->cmsg_len, CMSG_LEN(sizeof(int))); /* exactly one */
+			memcpy(&fd, CMSG_DATA(c), sizeof(int));
+		}
+	}
+	return fd;
+}
+
+static bool same_inode(int a, int b)
+{
+	struct stat sa, sb;
+
+	assert_int_equal(fstat(a, &sa), 0);
+	assert_int_equal(fstat(b, &sb), 0);
+	return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+static void test_fdstore_send(void **state)
+{
+	char name[64];
+	int sock, m, got;
+
+	(void)state;
+	snprintf(name, sizeof(name), "@udrv-notify-fdstore/%d", (int)getpid());
+	sock = listener(name);
+	setenv("NOTIFY_SOCKET", name, 1);
+	m = memfd_create("x", MFD_CLOEXEC);
+	assert_true(m >= 0);
+	assert_int_equal(udrv_notify_fdstore(m, "gpio-state"), 0);
+	got = recv_fd(sock, "FDSTORE=1\nFDNAME=gpio-state");
+	assert_true(got >= 0 && got != m);
+	assert_true(same_inode(got, m));
+	close(got);
+	assert_int_equal(udrv_notify_fdstore(m, NULL), 0); /* systemd's default name */
+	got = recv_fd(sock, "FDSTORE=1\nFDNAME=stored");
+	close(got);
+	assert_int_equal(udrv_notify_fdstore(m, "a:b"), -EINVAL);
+	assert_int_equal(udrv_notify_fdstore(m, ""), -EINVAL);
+	assert_int_equal(udrv_notify_fdstore(m, "new\nREADY=1"), -EINVAL); /* no key injection */
+	assert_int_equal(udrv_notify_fdstore(-1, "x"), -EBADF);
+	assert_int_equal(udrv_notify_fdstore(1000, "x"), -EBADF);
+	assert_int_equal(recv(sock, name, sizeof(name), MSG_DONTWAIT), -1); /* nothing sent */
+	unsetenv("NOTIFY_SOCKET");
+	assert_int_equal(udrv_notify_fdstore(m, "x"), 0); /* no manager: a no-op */
+	close(m);
+	close(sock);
+}
+
+/* Put @fd at @target (as a manager passes fds) and close @fd. */
+static void place(int fd, int target)
+{
+	int hi = fcntl(fd, F_DUPFD, 100);
+
+	assert_true(hi >= 100);
+	close(fd);
+	assert_int_equal(dup2(hi, target), target);
+	close(hi);
+}
+
+static void set_listen(int nfds, const char *names, pid_t pid)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%d", nfds);
+	setenv("LISTEN_FDS", buf, 1);
+	snprintf(buf, sizeof(buf), "%d", (int)pid);
+	setenv("LISTEN_PID", buf, 1);
+	setenv("LISTEN_FDNAMES", names, 1);
+}
+
+static void unset_listen(void)
+{
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDNAMES");
+}
+
+static void test_listen_fd(void **state)
+{
+	int p[2];
+
+	(void)state;
+	unset_listen();
+	assert_int_equal(udrv_listen_fd("listen"), -ENOENT);
+	assert_int_equal(pipe(p), 0);
+	place(p[0], 3);
+	place(p[1], 4);
+	set_listen(2, "listen:state", getpid());
+	assert_int_equal(udrv_listen_fd("state"), 4);
+	assert_true(fcntl(4, F_GETFD) & FD_CLOEXEC); /* not passed on to our children */
+	assert_int_equal(udrv_listen_fd("listen"), 3);
+	assert_int_equal(udrv_listen_fd("stat"), -ENOENT); /* whole names only */
+	assert_int_equal(udrv_listen_fd("nope"), -ENOENT);
+	assert_int_equal(udrv_listen_fd(NULL), -EINVAL);
+	set_listen(1, "listen:state", getpid()); /* more names than fds */
+	assert_int_equal(udrv_listen_fd("state"), -ENOENT);
+	set_listen(2, "listen:state", 1);   /* meant for another process */
+	assert_int_equal(udrv_listen_fd("listen"), -ENOENT);
+	setenv("LISTEN_PID", "12x", 1);
+	assert_int_equal(udrv_listen_fd("listen"), -ENOENT);
+	unset_listen();
+	close(3);
+	close(4);
+}
+
+static void test_state_open(void **state)
+{
+	char name[64];
+	struct stat st;
+	bool restored = true;
+	void *mem;
+	int sock, got, p[2];
+
+	(void)state;
+	unset_listen();
+	unsetenv("NOTIFY_SOCKET");
+	assert_int_equal(udrv_state_open("s", 0, &mem, &restored), -EINVAL);
+	assert_int_equal(udrv_state_open("s", 64, NULL, &restored), -EINVAL);
+	assert_int_equal(udrv_state_open("a:b", 64, &mem, &restored), -EINVAL);
+	assert_int_equal(udrv_state_open(NULL, 64, &mem, &restored), -EINVAL);
+
+	/* no manager: plain zeroed memory */
+	assert_int_equal(udrv_state_open("s", 64, &mem, &restored), 0);
+	assert_false(restored);
+	assert_int_equal(((unsigned char *)mem)[63], 0);
+	munmap(mem, 64);
+
+	/* under a manager: the memfd is stored, then comes back after a "restart" */
+	snprintf(name, sizeof(name), "@udrv-notify-state/%d", (int)getpid());
+	sock = listener(name);
+	setenv("NOTIFY_SOCKET", name, 1);
+	assert_int_equal(udrv_state_open("counter", 100, &mem, &restored), 0);
+	assert_false(restored);
+	strcpy(mem, "kept across restarts");
+	got = recv_fd(sock, "FDSTORE=1\nFDNAME=counter");
+	assert_true(got >= 0);
+	munmap(mem, 100);
+	place(got, 3);
+	assert_int_equal(pipe(p), 0);
+	place(p[0], 4);
+	set_listen(2, "counter:pipe", getpid());
+	restored = false;
+	assert_int_equal(udrv_state_open("counter", 8192, &mem, &restored), 0);
+	assert_true(restored);
+	assert_string_equal(mem, "kept across restarts");
+	assert_int_equal(((unsigned char *)mem)[8191], 0); /* grown, zero-filled */
+	assert_int_equal(fstat(3, &st), 0);
+	assert_true(st.st_size >= 8192);
+	assert_int_equal(recv(sock, name, sizeof(name), MSG_DONTWAIT), -1); /* not stored again */
+	munmap(mem, 8192);
+	/* a passed fd of that name that is no memfd */
+	assert_int_equal(udrv_state_open("pipe", 64, &mem, &restored), -EBADFD);
+	unset_listen();
+	unsetenv("NOTIFY_SOCKET");
+	close(3);
+	close(4);
+	close(p[1]);
+	close(sock);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -126,6 +307,9 @@ int main(void)
 		cmocka_unit_test(test_abstract_socket),
 		cmocka_unit_test(test_unset_and_bad),
 		cmocka_unit_test(test_watchdog_usec),
+		cmocka_unit_test(test_fdstore_send),
+		cmocka_unit_test(test_listen_fd),
+		cmocka_unit_test(test_state_open),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

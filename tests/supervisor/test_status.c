@@ -37,6 +37,7 @@ static void test_json_status(void **state)
 	strcpy(a.status, "LED \"on\"\tpin 17\\");
 	a.cfg.device = "name:gpio";
 	a.watchdog_usec = 2000000;
+	a.fdstore.n = 2; /* only the count is read */
 	a.next = &b;
 	set_name(&b, "timer");
 	b.state = ST_BACKOFF;
@@ -52,11 +53,11 @@ static void test_json_status(void **state)
 		"  {\"name\": \"gpio_driver\", \"state\": \"running\", \"pid\": 1234, \"restarts\": 3, "
 		"\"last_exit\": \"crash (SIGSEGV)\", \"status\": \"LED \\\"on\\\"\\tpin 17\\\\\", "
 		"\"reason\": \"\", \"ready\": true, \"device\": \"name:gpio\", \"uptime_ms\": 2000, "
-		"\"restart_in_ms\": null, \"watchdog_ms\": 2000},\n"
+		"\"restart_in_ms\": null, \"watchdog_ms\": 2000, \"fdstore\": 2},\n"
 		"  {\"name\": \"timer\", \"state\": \"backoff\", \"pid\": null, \"restarts\": 1, "
 		"\"last_exit\": \"died before ready: failure exit (code 1)\", \"status\": \"\", "
 		"\"reason\": \"\", \"ready\": false, \"device\": null, \"uptime_ms\": null, "
-		"\"restart_in_ms\": 500, \"watchdog_ms\": 0}\n"
+		"\"restart_in_ms\": 500, \"watchdog_ms\": 0, \"fdstore\": 0}\n"
 		"]\n");
 	sbuf_free(&s);
 
