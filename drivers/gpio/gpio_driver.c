@@ -7,6 +7,10 @@
  * output and toggles it through GPSET/GPCLR, reading every change back from
  * GPLEV. Runs under driver_supervisor or systemd (READY/WATCHDOG/STATUS) and
  * stops on SIGTERM with the pin left low.
+ *
+ * The toggle count and the last level live in udrv_state_open("gpio-state"),
+ * a memfd the manager keeps in its fd store: after a crash the restarted
+ * driver drives the pin back to the last level and counts on from there.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -21,6 +25,64 @@
 #include "registers.h"
 
 #define PROG "gpio_driver"
+
+/* Kept across crashes (udrv_state_open). seq is odd while an update is under
+ * way: a crash between the two increments leaves a torn update behind. */
+#define GPIO_STATE_MAGIC 0x6770696fu /* "gpio" */
+struct gpio_state {
+	uint32_t magic;   /* GPIO_STATE_MAGIC once initialised */
+	uint32_t pin;     /* the pin the count belongs to */
+	uint64_t seq;
+	uint64_t toggles;
+	int32_t level;    /* last level driven */
+};
+
+/* Record one toggle: the two stores between the seq increments. A compiler
+ * barrier is enough: a crash loses the process, not stores it issued. */
+static void state_update(struct gpio_state *st, uint64_t toggles, int level)
+{
+	st->seq++;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	st->toggles = toggles;
+	st->level = level;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	st->seq++;
+}
+
+/*
+ * Map the kept state, or fresh state when there is none (or not ours). A
+ * driver that cannot keep state still blinks: @local stands in.
+ */
+static struct gpio_state *state_restore(unsigned pin, struct gpio_state *local,
+					uint64_t *toggles, int *level)
+{
+	struct gpio_state *st;
+	bool restored = false;
+	void *mem;
+	int r = udrv_state_open("gpio-state", sizeof(*st), &mem, &restored);
+
+	if (r < 0) {
+		fprintf(stderr, PROG ": state not kept across restarts: %s\n", strerror(-r));
+		memset(local, 0, sizeof(*local));
+		mem = local;
+		restored = false;
+	}
+	st = mem;
+	if (restored && st->magic == GPIO_STATE_MAGIC && st->pin == pin) {
+		*toggles = st->toggles;
+		*level = st->level ? 1 : 0;
+		printf("[driver] restored state: %" PRIu64 " toggles, pin %u level=%d%s\n",
+		       *toggles, pin, *level,
+		       st->seq & 1 ? " (last update torn by the crash: counting on from it)" : "");
+	} else {
+		if (restored)
+			printf("[driver] kept state is not for pin %u: starting afresh\n", pin);
+		st->magic = GPIO_STATE_MAGIC;
+		st->pin = pin;
+	}
+	state_update(st, *toggles, *level);
+	return st;
+}
 
 struct gpio_opts {
 	const char *spec;
@@ -249,8 +311,9 @@ int main(int argc, char **argv)
 {
 	struct gpio_opts o;
 	struct timespec next, t0;
+	struct gpio_state local, *st;
 	udrv_dev *dev;
-	uint64_t toggles = 0;
+	uint64_t toggles = 0, run_toggles = 0;
 	uint32_t lev = 0;
 	uint64_t wd_usec = udrv_watchdog_usec();
 	int level = 0, r, ret = 1;
@@ -288,11 +351,13 @@ int main(int argc, char **argv)
 			r == -EIO ? "GPFSEL does not read back as output" : strerror(-r));
 		goto out_close;
 	}
-	/* Start from a known state: low, read back. */
-	r = gpio_drive(dev, o.pin, 0, &lev);
+	/* Start from a known state, read back: low, or the level the last
+	 * instance left (and the count it reached) after a crash. */
+	st = state_restore(o.pin, &local, &toggles, &level);
+	r = gpio_drive(dev, o.pin, level, &lev);
 	if (r < 0) {
 		fprintf(stderr, PROG ": pin %u: %s (GPLEV%u=0x%08" PRIx32 ")\n", o.pin,
-			r == -EIO ? "level does not read back low" : strerror(-r),
+			r == -EIO ? "level does not read back" : strerror(-r),
 			GPIO_BANK(o.pin), lev);
 		goto out_close;
 	}
@@ -316,6 +381,7 @@ int main(int argc, char **argv)
 		level = !level;
 		r = gpio_drive(dev, o.pin, level, &lev);
 		toggles++;
+		state_update(st, toggles, level);
 		if (r == -EIO) {
 			fprintf(stderr, PROG ": pin %u: wrote %d, GPLEV%u reads 0x%08" PRIx32
 				" (level %d) at toggle %" PRIu64 "\n", o.pin, level,
@@ -331,8 +397,8 @@ int main(int argc, char **argv)
 			       o.pin, level, toggles);
 		udrv_notify_watchdog();
 		udrv_notify_status("pin %u level=%d toggles=%" PRIu64, o.pin, level, toggles);
-		if (o.count && toggles >= o.count)
-			break;
+		if (o.count && ++run_toggles >= o.count)
+			break; /* --count: changes by this instance */
 	}
 	ret = 0;
 

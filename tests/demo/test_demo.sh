@@ -5,7 +5,9 @@
 # `kill -SEGV` the supervisor reports the crash and restarts gpio_driver,
 # which maps and blinks again; timer_driver keeps ticking across the crash
 # (never restarted, same pid); `udrvctl status` shows the restart; the
-# supervisor stops everything cleanly with the pin left low.
+# supervisor stops everything cleanly with the pin left low. gpio_driver
+# keeps its toggle count in the supervisor's fd store (udrv_state_open): the
+# restarted instance says what it restored and counts on from there.
 set -u
 . "$(dirname "$0")/lib.sh"
 need_vm
@@ -38,6 +40,20 @@ check "relaunched after the crash" has '^\[sup\] launching gpio_driver$' "$r"
 check "mapped again after the restart" has '^\[driver\] mapped 0x3f200000 size=0x1000$' "$r"
 check "blinking again after the restart" has '^\[driver\] LED on pin 17 blinking$' "$r"
 check "levels read back again after the restart" has '^\[driver\] pin 17 level=[01] \(toggle [0-9]+\)$' "$r"
+check "no state to restore on the first start" sh -c "! grep -q '^\[driver\] restored state' $b"
+check "restored state after the restart" has '^\[driver\] restored state: [0-9]+ toggles, pin 17 level=[01]' "$r"
+
+# The count goes on from where the killed instance was: the restored count
+# is at least the last toggle reported before the kill (reports come every
+# 5), and the first report after the restart is past the restored count.
+last_before=$(sed -n 's/^\[driver\] pin 17 level=[01] (toggle \([0-9]*\))$/\1/p' "$b" | tail -n 1)
+restored=$(sed -n 's/^\[driver\] restored state: \([0-9]*\) toggles.*/\1/p' "$r" | head -n 1)
+first_after=$(sed -n 's/^\[driver\] pin 17 level=[01] (toggle \([0-9]*\))$/\1/p' "$r" | head -n 1)
+echo "# toggles: last reported before the kill ${last_before:-?}, restored ${restored:-?}, first reported after ${first_after:-?}"
+check "restored count covers the toggles before the kill (${last_before:-?} <= ${restored:-?} < ${last_before:-?}+5)" \
+	[ "${restored:-0}" -ge "${last_before:-1}" -a "${restored:-0}" -lt "$((${last_before:-0} + 5))" ]
+check "toggles continue from the restored count (${restored:-?} < ${first_after:-?} <= ${restored:-?}+5)" \
+	[ "${first_after:-0}" -gt "${restored:-0}" -a "${first_after:-0}" -le "$((${restored:-0} + 5))" ]
 check "timer_driver launched once, never restarted" [ "$(count '^\[sup\] launching timer_driver$' "$out")" -eq 1 ]
 check "gpio_driver launched exactly twice" [ "$(count '^\[sup\] launching gpio_driver$' "$out")" -eq 2 ]
 
