@@ -25,7 +25,11 @@ import traceback
 
 SUP, CTL, DRV = (os.path.abspath(p) for p in sys.argv[1:4])
 ONLY = sys.argv[4:]
-LATE_MS = float(os.environ.get("UDRV_TEST_SLACK_MS", "150"))  # allowed lateness
+# Allowed lateness of a measured delay. A timer never fires early (checked
+# strictly), but a loaded or shared host can run the next process late: the
+# delays the policy chose are asserted exactly from the supervisor's log, and
+# the measurement only confirms they were kept, not beaten.
+LATE_MS = float(os.environ.get("UDRV_TEST_SLACK_MS", "750"))
 
 
 class Fail(Exception):
@@ -291,7 +295,8 @@ def test_decay_after_healthy_run():
         print(f"    delays (ms): {', '.join(f'{g:.1f}' for g in gaps)} (want 100, 200, 400, 0, 0)")
         for got, want in zip(gaps, [100, 200, 400, 0, 0]):
             near(got, want, "delay")
-        check("restarting (restart 4, delay 0)" in s.output(), "immediate restart logged")
+        for n, d in enumerate(["100ms", "200ms", "400ms", "0", "0"], 1):
+            check(f"restarting (restart {n}, delay {d})" in s.output(), f"log for restart {n}")
         s.stop()
     finally:
         s.cleanup()
