@@ -32,6 +32,19 @@ section() { awk -v s="== $1" '/^== /{on = ($0 == s); next} on' "$2" > "$3"; }
 # rc_of FILE: the exit status the guest script recorded as "rc=N".
 rc_of() { sed -n 's/^rc=\([0-9]*\)$/\1/p' "$1" | tail -n 1; }
 
+# guest_run OUT VMRUN-ARGS...: boot a board with vm/run, keep its output in
+# OUT and show it, then check that it exited 0 and that the guest script
+# reached its "== end" line.
+guest_run() {
+	local out=$1 rc=0
+	shift
+	"$VMRUN" "$@" > "$out" 2>&1 || rc=$?
+	cat "$out"
+	echo "---"
+	check "vm/run exited 0 (got $rc)" [ "$rc" -eq 0 ]
+	check "guest script ran to the end" has '^== end$' "$out"
+}
+
 finish() {
 	echo "$passes passed, $fails failed"
 	[ "$fails" -eq 0 ]

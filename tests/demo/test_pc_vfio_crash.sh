@@ -25,16 +25,11 @@ done
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 out=$tmp/out
-"$VMRUN" --board pc --bind vfio --timeout 300 \
+guest_run "$out" --board pc --bind vfio --timeout 300 \
 	--put "$edu:/bin/edu_driver" --put "$sup:/bin/driver_supervisor" --put "$ctl:/bin/udrvctl" \
 	--put "$SRC/tests/demo/guest/edu_vfio.driver:/etc/edu_vfio.driver" \
 	--put "$SRC/tests/demo/guest/pc_vfio_crash.sh:/bin/pc_vfio_crash.sh" \
-	-- sh /bin/pc_vfio_crash.sh > "$out" 2>&1
-rc=$?
-cat "$out"
-echo "---"
-check "vm/run exited 0 (got $rc)" [ "$rc" -eq 0 ]
-check "guest script ran to the end" has '^== end$' "$out"
+	-- sh /bin/pc_vfio_crash.sh
 
 # val KEY FILE: the value of the first "KEY=value" line.
 val() { sed -n "s/^$1=//p" "$2" | head -n 1; }
