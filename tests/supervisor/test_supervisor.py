@@ -32,8 +32,16 @@ ONLY = sys.argv[4:]
 LATE_MS = float(os.environ.get("UDRV_TEST_SLACK_MS", "750"))
 
 
+WAIT_SCALE = float(os.environ.get("UDRV_TEST_WAIT_SCALE", "3"))
+
+
 class Fail(Exception):
     pass
+
+
+class Late(Fail):
+    """A measured delay longer than allowed: only a loaded host causes that
+    (early or wrong delays are plain Fail), so the test gets one more try."""
 
 
 def check(cond, msg):
@@ -87,6 +95,9 @@ class Sup:
         return data[0] if name else data
 
     def wait(self, pred, timeout, what):
+        # Upper bounds only (a wait ends as soon as pred holds): scaled so a
+        # slow or shared host, or ASan/valgrind, does not turn them into failures.
+        timeout *= WAIT_SCALE
         end = time.monotonic() + timeout
         while time.monotonic() < end:
             v = pred()
@@ -180,8 +191,9 @@ def gaps_ms(recs, frm, to):
 
 
 def near(measured, expected, what):
-    check(measured >= expected - 2 and measured <= expected + LATE_MS,
-          f"{what}: {measured:.1f}ms, expected {expected}ms (+{LATE_MS:.0f}ms)")
+    check(measured >= expected - 2, f"{what}: {measured:.1f}ms, earlier than {expected}ms")
+    if measured > expected + LATE_MS:
+        raise Late(f"{what}: {measured:.1f}ms, expected {expected}ms (+{LATE_MS:.0f}ms)")
 
 
 # --- tests -------------------------------------------------------------------
@@ -287,10 +299,10 @@ def test_start_limit():
 def test_decay_after_healthy_run():
     """Quick crashes back off; a crash after a healthy run restarts at once."""
     s = Sup({"d": "ExecStart=@DRV@ --crash segv --after 30 --crash-times 3 --counter @DIR@/n "
-                  "--healthy-crash-after 600 --record @DIR@/rec\n"
-                  "RestartSec=100ms\nRestartMaxDelaySec=2s\nRestartResetSec=400ms\nStartLimitBurst=0\n"})
+                  "--healthy-crash-after 1500 --record @DIR@/rec\n"
+                  "RestartSec=100ms\nRestartMaxDelaySec=2s\nRestartResetSec=1s\nStartLimitBurst=0\n"})
     try:
-        s.wait_state("d", lambda x: x["restarts"] >= 5, 10, "5 restarts")
+        s.wait_state("d", lambda x: x["restarts"] >= 5, 15, "5 restarts")
         gaps = gaps_ms(s.records("rec"), "crash", "start")[:5]
         print(f"    delays (ms): {', '.join(f'{g:.1f}' for g in gaps)} (want 100, 200, 400, 0, 0)")
         for got, want in zip(gaps, [100, 200, 400, 0, 0]):
@@ -829,7 +841,11 @@ def main():
             continue
         t0 = time.monotonic()
         try:
-            fn()
+            try:
+                fn()
+            except Late as e:
+                print(f"note {name}: {e}: the host ran late, trying once more", flush=True)
+                fn()
             print(f"ok   {name} ({time.monotonic() - t0:.1f}s)", flush=True)
         except Exception as e:  # noqa: BLE001 - report every failure, then go on
             failed += 1
