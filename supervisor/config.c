@@ -13,6 +13,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -208,6 +209,8 @@ void config_defaults(struct drv_config *c)
 	c->timeout_stop_usec = 5 * USEC_PER_SEC;
 	c->timeout_start_usec = 30 * USEC_PER_SEC;
 	c->fdstore_max = 8;                          /* systemd's is 0: off */
+	c->ipc_mode = IPC_MODE_DEFAULT;              /* systemd's SocketMode= is 0666 */
+	c->ipc_gid = (gid_t)-1;
 }
 
 void config_free(struct drv_config *c)
@@ -221,6 +224,7 @@ void config_free(struct drv_config *c)
 	strv_free(c->env);
 	free(c->log_prefix);
 	free(c->listen);
+	free(c->ipc_group);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -311,6 +315,65 @@ static int set_str(char **dst, const char *v)
 	free(*dst);
 	*dst = d;
 	return 0;
+}
+
+/* IPC=, IPCMode=, IPCGroup=: the socket held for a driver's clients.
+ * Returns 1 when @key is not one of them, else as apply_key(). */
+static int ipc_key(struct drv_config *c, const char *key, const char *val,
+		   char *why, size_t wlen)
+{
+	char *end;
+
+	if (strcmp(key, "IPC") == 0) {
+		static const char *const yes[] = { "yes", "true", "on", "1" };
+		static const char *const no[] = { "no", "false", "off", "0" };
+
+		for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+			if (strcmp(val, yes[i]) == 0 || strcmp(val, no[i]) == 0) {
+				c->ipc = strcmp(val, yes[i]) == 0;
+				return 0;
+			}
+		}
+		snprintf(why, wlen, "'%s' is not yes or no", val);
+		return -EINVAL;
+	}
+	if (strcmp(key, "IPCMode") == 0) {
+		unsigned long v;
+
+		errno = 0;
+		v = strtoul(val, &end, 8);
+		if (!isdigit((unsigned char)val[0]) || *end || errno || v > 0777) {
+			snprintf(why, wlen, "'%s' is not an octal mode between 0 and 0777", val);
+			return -EINVAL;
+		}
+		c->ipc_mode = (unsigned)v;
+		return 0;
+	}
+	if (strcmp(key, "IPCGroup") == 0) {
+		struct group *g;
+		unsigned long v;
+
+		errno = 0;
+		v = strtoul(val, &end, 10);
+		if (isdigit((unsigned char)val[0]) && !*end) {
+			if (errno || v >= (gid_t)-1) {
+				snprintf(why, wlen, "'%s' is not a valid group number", val);
+				return -EINVAL;
+			}
+			c->ipc_gid = (gid_t)v;
+		} else {
+			errno = 0;
+			g = *val ? getgrnam(val) : NULL;
+			if (!g) {
+				snprintf(why, wlen, "'%s' is not a group name or number%s%s", val,
+					 errno ? ": " : " (no such group)", errno ? strerror(errno) : "");
+				return -EINVAL;
+			}
+			c->ipc_gid = g->gr_gid;
+		}
+		return set_str(&c->ipc_group, val);
+	}
+	return 1;
 }
 
 /* One key of [Driver]. Returns 0, -EINVAL with @why set, or -ENOMEM. */
@@ -436,6 +499,9 @@ static int apply_key(struct drv_config *c, const char *key, const char *val,
 		c->fdstore_max = (unsigned)v;
 		return 0;
 	}
+	r = ipc_key(c, key, val, why, wlen);
+	if (r <= 0)
+		return r;
 	if (strcmp(key, "RestartSec") == 0)
 		tp = &c->restart_usec;
 	else if (strcmp(key, "RestartMaxDelaySec") == 0)
@@ -661,5 +727,6 @@ bool config_equal(const struct drv_config *a, const struct drv_config *b)
 	       a->start_limit_usec == b->start_limit_usec && a->watchdog_usec == b->watchdog_usec &&
 	       a->timeout_stop_usec == b->timeout_stop_usec &&
 	       a->timeout_start_usec == b->timeout_start_usec &&
-	       a->fdstore_max == b->fdstore_max;
+	       a->fdstore_max == b->fdstore_max &&
+	       a->ipc == b->ipc && a->ipc_mode == b->ipc_mode && a->ipc_gid == b->ipc_gid;
 }

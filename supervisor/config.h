@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define SUP_NAME_MAX 64
 #define SUP_ERR_MAX 512
@@ -40,7 +41,13 @@ struct drv_config {
 	uint64_t timeout_stop_usec;   /* TimeoutStopSec= */
 	uint64_t timeout_start_usec;  /* TimeoutStartSec= (0 = wait forever for READY=1) */
 	unsigned fdstore_max;         /* FileDescriptorStoreMax= (0 = FDSTORE=1 refused) */
+	bool ipc;                     /* IPC=: a held SOCK_SEQPACKET socket RUNTIME/NAME.sock */
+	unsigned ipc_mode;            /* IPCMode= (octal permission bits) */
+	char *ipc_group;              /* IPCGroup= as written, or NULL (the supervisor's group) */
+	gid_t ipc_gid;                /* IPCGroup= resolved; (gid_t)-1 when not given */
 };
+
+#define IPC_MODE_DEFAULT 0660     /* owner and IPCGroup=: a socket that drives hardware */
 
 /*
  * parse_time_usec - "500ms", "2s", "1min 30s", "1.5s", "250us", "2h";

@@ -269,6 +269,78 @@ static void test_config_equal(void **state)
 	config_free(&b);
 }
 
+/* IPC=, IPCMode=, IPCGroup=: defaults, forms accepted, errors naming the line. */
+static void test_ipc_keys(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *err;
+	} bad[] = {
+		{ "[Driver]\nExecStart=/bin/x\nIPC=maybe\n", "d/x.driver:3: IPC: 'maybe' is not yes or no" },
+		{ "[Driver]\nExecStart=/bin/x\nIPCMode=0778\n",
+		  "d/x.driver:3: IPCMode: '0778' is not an octal mode between 0 and 0777" },
+		{ "[Driver]\nExecStart=/bin/x\nIPCMode=1777\n",
+		  "d/x.driver:3: IPCMode: '1777' is not an octal mode" },
+		{ "[Driver]\nExecStart=/bin/x\nIPCMode=rw\n", "d/x.driver:3: IPCMode: 'rw' is not an octal" },
+		{ "[Driver]\nExecStart=/bin/x\nIPCMode=-1\n", "d/x.driver:3: IPCMode: '-1' is not an octal" },
+		{ "[Driver]\nExecStart=/bin/x\nIPC=yes\n\nIPCGroup=no-such-group-udrv\n",
+		  "d/x.driver:5: IPCGroup: 'no-such-group-udrv' is not a group name or number (no such group)" },
+		{ "[Driver]\nExecStart=/bin/x\nIPCGroup=4294967295\n",
+		  "d/x.driver:3: IPCGroup: '4294967295' is not a valid group number" },
+		{ "[Driver]\nExecStart=/bin/x\nIPCGroup=99999999999999999999\n",
+		  "d/x.driver:3: IPCGroup: '99999999999999999999' is not a valid group number" },
+		{ "[Driver]\nExecStart=/bin/x\nIPCGroup=\n", "d/x.driver:3: IPCGroup: '' is not a group" },
+	};
+	struct drv_config a, b;
+	char err[SUP_ERR_MAX] = "";
+
+	(void)state;
+	assert_int_equal(config_parse_buf("d/x.driver", "[Driver]\nExecStart=/bin/x\n", &a, err,
+					  sizeof(err)), 0);
+	assert_false(a.ipc);
+	assert_int_equal(a.ipc_mode, 0660);
+	assert_int_equal(a.ipc_gid, (gid_t)-1);
+	assert_null(a.ipc_group);
+	config_free(&a);
+
+	assert_int_equal(config_parse_buf("d/x.driver", "[Driver]\nExecStart=/bin/x\nIPC=yes\n"
+					  "IPCMode=0600\nIPCGroup=root\n", &a, err, sizeof(err)), 0);
+	assert_true(a.ipc);
+	assert_int_equal(a.ipc_mode, 0600);
+	assert_int_equal(a.ipc_gid, 0);
+	assert_string_equal(a.ipc_group, "root");
+	assert_int_equal(config_parse_buf("d/x.driver", "[Driver]\nExecStart=/bin/x\nIPC=true\n"
+					  "IPCMode=600\nIPCGroup=0\n", &b, err, sizeof(err)), 0);
+	assert_int_equal(b.ipc_mode, 0600);
+	assert_int_equal(b.ipc_gid, 0);
+	/* the same group by name or number runs the same way */
+	assert_true(config_equal(&a, &b));
+	b.ipc = false;
+	assert_false(config_equal(&a, &b));
+	b.ipc = true;
+	b.ipc_mode = 0666;
+	assert_false(config_equal(&a, &b));
+	b.ipc_mode = 0600;
+	b.ipc_gid = 7;
+	assert_false(config_equal(&a, &b));
+	config_free(&a);
+	config_free(&b);
+
+	assert_int_equal(config_parse_buf("d/x.driver", "[Driver]\nExecStart=/bin/x\nIPC=no\n"
+					  "IPCMode=0\nIPCGroup=12345\n", &a, err, sizeof(err)), 0);
+	assert_false(a.ipc);
+	assert_int_equal(a.ipc_mode, 0);
+	assert_int_equal(a.ipc_gid, 12345); /* a number need not name an existing group */
+	config_free(&a);
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(config_parse_buf("d/x.driver", bad[i].text, &a, err, sizeof(err)), -EINVAL);
+		if (strncmp(err, bad[i].err, strlen(bad[i].err)) != 0)
+			fail_msg("case %zu: got '%s', expected '%s...'", i, err, bad[i].err);
+		assert_null(a.ipc_group); /* nothing left allocated */
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -280,6 +352,7 @@ int main(void)
 		cmocka_unit_test(test_parse_errors),
 		cmocka_unit_test(test_file_names),
 		cmocka_unit_test(test_config_equal),
+		cmocka_unit_test(test_ipc_keys),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
