@@ -13,7 +13,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -317,6 +316,39 @@ static int set_str(char **dst, const char *v)
 	return 0;
 }
 
+/* A group name from /etc/group, read directly rather than with getgrnam():
+ * the supervisor is also linked statically (board images), where NSS
+ * modules cannot be loaded. 0, -ENOENT, or -errno of the file. */
+static int group_lookup(const char *name, gid_t *gid)
+{
+	FILE *f = fopen("/etc/group", "re");
+	char line[4096];
+	size_t n = strlen(name);
+	int r = -ENOENT;
+
+	if (!f)
+		return -errno;
+	while (r == -ENOENT && fgets(line, sizeof(line), f)) {
+		char *end, *p;
+		unsigned long v;
+
+		/* name:password:gid:members */
+		if (strncmp(line, name, n) != 0 || line[n] != ':')
+			continue;
+		p = strchr(line + n + 1, ':');
+		if (!p || !isdigit((unsigned char)p[1]))
+			continue;
+		errno = 0;
+		v = strtoul(p + 1, &end, 10);
+		if (*end == ':' && !errno && v < (gid_t)-1) {
+			*gid = (gid_t)v;
+			r = 0;
+		}
+	}
+	fclose(f);
+	return r;
+}
+
 /* IPC=, IPCMode=, IPCGroup=: the socket held for a driver's clients.
  * Returns 1 when @key is not one of them, else as apply_key(). */
 static int ipc_key(struct drv_config *c, const char *key, const char *val,
@@ -350,8 +382,8 @@ static int ipc_key(struct drv_config *c, const char *key, const char *val,
 		return 0;
 	}
 	if (strcmp(key, "IPCGroup") == 0) {
-		struct group *g;
 		unsigned long v;
+		int r;
 
 		errno = 0;
 		v = strtoul(val, &end, 10);
@@ -362,14 +394,12 @@ static int ipc_key(struct drv_config *c, const char *key, const char *val,
 			}
 			c->ipc_gid = (gid_t)v;
 		} else {
-			errno = 0;
-			g = *val ? getgrnam(val) : NULL;
-			if (!g) {
-				snprintf(why, wlen, "'%s' is not a group name or number%s%s", val,
-					 errno ? ": " : " (no such group)", errno ? strerror(errno) : "");
+			r = *val && !strchr(val, ':') ? group_lookup(val, &c->ipc_gid) : -ENOENT;
+			if (r < 0) {
+				snprintf(why, wlen, "'%s' is not a group name or number (%s)", val,
+					 r == -ENOENT ? "no such group in /etc/group" : strerror(-r));
 				return -EINVAL;
 			}
-			c->ipc_gid = g->gr_gid;
 		}
 		return set_str(&c->ipc_group, val);
 	}

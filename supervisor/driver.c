@@ -167,6 +167,13 @@ static void a_launch(struct drv *d)
 		d->state = ST_FAILED;
 		return;
 	}
+	char ipc_err[SUP_ERR_MAX];
+	if (ipc_sync(d, ipc_err, sizeof(ipc_err)) < 0) {
+		sup_dlog(d, "%s: IPC socket: %s", d->cfg.name, ipc_err);
+		snprintf(d->reason, sizeof(d->reason), "IPC socket: %.300s", ipc_err);
+		d->state = ST_FAILED;
+		return;
+	}
 	d->ready = d->watchdog_fired = d->start_timeout_fired = false;
 	d->exec_errno = 0;
 	d->status[0] = '\0';
@@ -336,6 +343,9 @@ static void apply_new_config(struct drv *d)
 		close(d->listen_fd); /* Listen= may have changed */
 		d->listen_fd = -1;
 	}
+	free(d->exec_path); /* an upgrade's binary lasts until the unit changes */
+	d->exec_path = NULL;
+	ipc_config_changed(d); /* held, not re-created: only IPC=no closes it */
 }
 
 /* Forget the instance that was just reaped. */
@@ -360,7 +370,7 @@ static void record_exit(struct drv *d)
 	d->has_exit = true;
 	if (d->exec_errno)
 		snprintf(d->last_exit, sizeof(d->last_exit), "cannot execute %s: %s",
-			 d->cfg.argv[0], strerror(d->exec_errno));
+			 d->exec_path ? d->exec_path : d->cfg.argv[0], strerror(d->exec_errno));
 	else
 		exit_noun(&d->last, d->last_exit, sizeof(d->last_exit));
 }
@@ -375,7 +385,7 @@ static void a_exited(struct drv *d)
 	record_exit(d);
 	if (d->exec_errno)
 		snprintf(verb, sizeof(verb), "could not be executed (%s: %s)",
-			 d->cfg.argv[0], strerror(d->exec_errno));
+			 d->exec_path ? d->exec_path : d->cfg.argv[0], strerror(d->exec_errno));
 	else
 		exit_verb(&d->last, verb, sizeof(verb));
 
@@ -557,7 +567,7 @@ struct drv *drv_new(struct drv_config *cfg)
 
 	if (!d)
 		return NULL;
-	d->pidfd = d->logfd = d->listen_fd = -1;
+	d->pidfd = d->logfd = d->listen_fd = d->ipc_fd = -1;
 	d->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	d->wdfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (d->tfd < 0 || d->wdfd < 0)
@@ -597,6 +607,8 @@ void drv_free(struct drv *d)
 		if (d->cfg.listen && d->cfg.listen[0] == '/')
 			unlink(d->cfg.listen);
 	}
+	ipc_close(d);
+	free(d->exec_path);
 	close(d->tfd);
 	close(d->wdfd);
 	config_free(&d->cfg);

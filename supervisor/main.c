@@ -3,7 +3,7 @@
  * driver_supervisor - start user-space drivers, restart them when they
  * crash or hang, and answer udrvctl.
  *
- *   driver_supervisor [--config DIR|FILE] [--control PATH]
+ *   driver_supervisor [--config DIR|FILE] [--control PATH] [--runtime-dir DIR]
  *
  * SIGTERM/SIGINT: stop every driver (SIGTERM, SIGKILL after TimeoutStopSec)
  * and exit 0. SIGHUP: re-read the config (drivers added, removed, changed).
@@ -31,6 +31,7 @@
 
 #define DEFAULT_CONFIG "/etc/udrv/drivers"
 #define DEFAULT_CONTROL "/run/udrv/supervisor.sock"
+#define DEFAULT_RUNTIME_DIR "/run/udrv"
 
 struct sup sup = { .epfd = -1, .sigfd = -1, .notify_fd = -1, .ctl_fd = -1, .self_wdfd = -1 };
 
@@ -225,6 +226,9 @@ int sup_reload(bool initial)
 			d->cfg = *nc;
 			free(nc);
 			d->new_cfg = NULL;
+			free(d->exec_path);
+			d->exec_path = NULL;
+			ipc_config_changed(d);
 		} else {
 			drv_event(d, EV_RESTART);
 		}
@@ -240,10 +244,12 @@ int sup_reload(bool initial)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: driver_supervisor [--config DIR|FILE] [--control PATH]\n"
+		"usage: driver_supervisor [--config DIR|FILE] [--control PATH] [--runtime-dir DIR]\n"
 		"  --config DIR|FILE  driver units NAME.driver (default " DEFAULT_CONFIG ")\n"
 		"  --control PATH     control socket for udrvctl (default $UDRV_CONTROL or\n"
 		"                     " DEFAULT_CONTROL ")\n"
+		"  --runtime-dir DIR  IPC sockets NAME.sock (default $UDRV_RUNTIME_DIR or\n"
+		"                     " DEFAULT_RUNTIME_DIR ")\n"
 		"Signals: SIGTERM stops all drivers and exits, SIGHUP reloads the config.\n");
 }
 
@@ -317,20 +323,25 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "control", required_argument, NULL, 's' },
+		{ "runtime-dir", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *control = getenv("UDRV_CONTROL");
+	const char *runtime_dir = getenv("UDRV_RUNTIME_DIR");
 	int opt, r;
 
 	sup.config_path = DEFAULT_CONFIG;
-	while ((opt = getopt_long(argc, argv, "c:s:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:s:r:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			sup.config_path = optarg;
 			break;
 		case 's':
 			control = optarg;
+			break;
+		case 'r':
+			runtime_dir = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -350,6 +361,15 @@ int main(int argc, char **argv)
 		ensure_default_dir(control);
 	}
 	sup.control_path = control;
+	if (!runtime_dir || !*runtime_dir)
+		runtime_dir = DEFAULT_RUNTIME_DIR;
+	sup.runtime_dir = runtime_dir;
+	/* Not fatal here: only IPC=yes units need it, and they fail with the
+	 * reason when it still cannot be made. */
+	r = runtime_dir_create(runtime_dir);
+	if (r < 0)
+		fprintf(stderr, "driver_supervisor: runtime directory %s: %s (continuing)\n",
+			runtime_dir, strerror(-r));
 
 	sup.epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (sup.epfd < 0) {

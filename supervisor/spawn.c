@@ -4,7 +4,7 @@
  *
  * The child gets: its own process group (so a stop reaches its children),
  * stdin from /dev/null, stdout+stderr into one pipe read by the supervisor,
- * the Listen= socket then the stored fds (FDSTORE=1) as fds 3.., nothing else (every other fd is close-on-exec,
+ * the Listen= socket, the IPC=yes socket, then the stored fds (FDSTORE=1) as fds 3.., nothing else (every other fd is close-on-exec,
  * including any the supervisor inherited), default signal handling (even
  * for signals the supervisor was started with ignored) and an empty signal
  * mask, and the environment: the supervisor's own, then Environment=, then
@@ -63,17 +63,19 @@ static void child(struct drv *d, int outfd, int *errfd, pid_t parent)
 	if (nullfd < 0 || dup2(nullfd, STDIN_FILENO) < 0 ||
 	    dup2(outfd, STDOUT_FILENO) < 0 || dup2(outfd, STDERR_FILENO) < 0)
 		return;
-	/* Passed fds: the Listen= socket, then the fd store, as 3, 4, ...
+	/* Passed fds: the Listen= socket, the IPC socket, then the fd store, as 3, 4, ...
 	 * First every source (and the exec-error pipe) moves above the
 	 * target range, so no dup2() below overwrites a source still needed. */
-	unsigned nfds = (d->listen_fd >= 0) + d->fdstore.n, k = 0;
-	int src[1 + FDSTORE_MAX_LIMIT];
+	unsigned nfds = (d->listen_fd >= 0) + (d->ipc_fd >= 0) + d->fdstore.n, k = 0;
+	int src[2 + FDSTORE_MAX_LIMIT];
 
 	if (nfds > 0) {
 		if ((*errfd = fcntl(*errfd, F_DUPFD_CLOEXEC, 3 + (int)nfds)) < 0)
 			return;
 		if (d->listen_fd >= 0)
 			src[k++] = d->listen_fd;
+		if (d->ipc_fd >= 0)
+			src[k++] = d->ipc_fd;
 		for (unsigned i = 0; i < d->fdstore.n; i++)
 			src[k++] = d->fdstore.v[i].fd;
 		for (unsigned i = 0; i < nfds; i++)
@@ -106,16 +108,22 @@ static void child(struct drv *d, int outfd, int *errfd, pid_t parent)
 	if (d->cfg.device && setenv("UDRV_DEVICE", d->cfg.device, 1) < 0)
 		return;
 	if (nfds > 0) {
-		/* sd_listen_fds_with_names(): the Listen= socket is "listen". */
-		static char names[(FDNAME_MAX + 1) * (1 + FDSTORE_MAX_LIMIT)];
-		if (fdstore_names(&d->fdstore, d->listen_fd >= 0 ? "listen" : NULL,
-				  names, sizeof(names)) < 0 ||
+		/* sd_listen_fds_with_names(): the Listen= socket is "listen",
+		 * the IPC=yes socket "ipc". */
+		static char names[(FDNAME_MAX + 1) * (2 + FDSTORE_MAX_LIMIT)];
+		const char *first = d->listen_fd >= 0 ? (d->ipc_fd >= 0 ? "listen:ipc" : "listen")
+						      : (d->ipc_fd >= 0 ? "ipc" : NULL);
+		if (fdstore_names(&d->fdstore, first, names, sizeof(names)) < 0 ||
 		    setenv_u64("LISTEN_FDS", nfds) < 0 ||
 		    setenv_u64("LISTEN_PID", (unsigned long long)getpid()) < 0 ||
 		    setenv("LISTEN_FDNAMES", names, 1) < 0)
 			return;
 	}
 
+	/* `udrvctl upgrade --exec PATH`: this copy of the config is the child's
+	 * own, so argv[0] can simply be replaced. */
+	if (d->exec_path)
+		d->cfg.argv[0] = d->exec_path;
 	if (strchr(d->cfg.argv[0], '/'))
 		execv(d->cfg.argv[0], d->cfg.argv);
 	else

@@ -8,7 +8,9 @@
  *   first exit), status (the driver's STATUS=), reason (why it is failed or
  *   stopped, "" otherwise), ready, device (or null), uptime_ms (time since
  *   READY=1, or null), restart_in_ms (in backoff, or null), watchdog_ms,
- *   fdstore (fds in its FDSTORE=1 store).
+ *   fdstore (fds in its FDSTORE=1 store), ipc (the path of its IPC=yes
+ *   socket while the supervisor holds it, or null), exec (the binary an
+ *   upgrade put in place of ExecStart='s, or null).
  */
 #include "sbuf.h"
 #include "sup.h"
@@ -81,7 +83,11 @@ void status_json(struct sbuf *b, struct drv *list, const char *only, uint64_t no
 		else
 			sbuf_printf(b, ", \"restart_in_ms\": null");
 		sbuf_printf(b, ", \"watchdog_ms\": %" PRIu64, d->watchdog_usec / 1000);
-		sbuf_printf(b, ", \"fdstore\": %u}", d->fdstore.n);
+		sbuf_printf(b, ", \"fdstore\": %u, \"ipc\": ", d->fdstore.n);
+		json_opt_str(b, d->ipc_fd >= 0 ? d->ipc_path : NULL);
+		sbuf_printf(b, ", \"exec\": ");
+		json_opt_str(b, d->exec_path);
+		sbuf_add(b, "}", 1);
 	}
 	sbuf_add(b, first ? "]\n" : "\n]\n", first ? 2 : 3);
 }
@@ -108,5 +114,9 @@ void status_text(struct sbuf *b, struct drv *list, const char *only, uint64_t no
 		if (d->fdstore.n)
 			sbuf_printf(b, "%-16s fd store: %u of %u\n", "", d->fdstore.n,
 				    d->cfg.fdstore_max);
+		if (d->ipc_fd >= 0 && d->ipc_path)
+			sbuf_printf(b, "%-16s ipc: %s\n", "", d->ipc_path);
+		if (d->exec_path)
+			sbuf_printf(b, "%-16s exec: %s (upgraded)\n", "", d->exec_path);
 	}
 }

@@ -14,6 +14,7 @@
  *   logring.c  per-driver output: line splitting, prefix, ring buffer
  *   out.c      the supervisor's stdout: never blocks the loop
  *   fdstore.c  the per-driver fd store (FDSTORE=1)
+ *   ipc.c      the IPC=yes socket held for a driver's clients
  *   config.c, policy.c  pure parsing and policy (unit-tested)
  */
 #ifndef SUP_H
@@ -75,6 +76,11 @@ struct drv {
 	int pidfd;          /* -1 when none */
 	int logfd;          /* read end of its stdout/stderr pipe, -1 when none */
 	int listen_fd;      /* Listen= socket kept across restarts, -1 when none */
+	int ipc_fd;         /* IPC=yes socket, held until removed (ipc.c), -1 when none */
+	char *ipc_path;     /* its path, while ipc_fd is open */
+	dev_t ipc_dev;      /* the socket file we bound: unlinked only while still it */
+	ino_t ipc_ino;
+	char *exec_path;    /* `udrvctl upgrade --exec`: replaces argv[0] until the config changes */
 	bool ready;
 	bool watchdog_fired;
 	bool start_timeout_fired;
@@ -118,6 +124,7 @@ struct sup {
 	char notify_addr[108];  /* "@udrv-sup/PID" */
 	const char *control_path;
 	const char *config_path;
+	const char *runtime_dir; /* $UDRV_RUNTIME_DIR, --runtime-dir; default /run/udrv */
 	struct drv *drivers;
 	struct drv *graveyard;  /* removed drivers, freed between epoll batches */
 	bool shutting_down;
@@ -165,6 +172,15 @@ bool drv_idle(const struct drv *d);
 
 /* spawn.c: fork/exec; returns the pid (>0) or -errno. */
 pid_t spawn_driver(struct drv *d, int *pidfd, int *logfd, int *exec_errno);
+
+/* ipc.c */
+int runtime_dir_create(const char *dir); /* mkdir -p, 0755; 0 or -errno */
+/* ipc_sync - make @d's IPC socket match its config: created (or re-created
+ * when its file vanished), permissions set, or closed with IPC=no.
+ * 0, or -errno with @err saying what failed. */
+int ipc_sync(struct drv *d, char *err, size_t errlen);
+void ipc_config_changed(struct drv *d); /* after a config swap; logs errors */
+void ipc_close(struct drv *d);          /* close, unlink while still ours */
 
 /* notify.c */
 int notify_open(void);

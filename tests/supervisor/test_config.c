@@ -284,12 +284,14 @@ static void test_ipc_keys(void **state)
 		{ "[Driver]\nExecStart=/bin/x\nIPCMode=rw\n", "d/x.driver:3: IPCMode: 'rw' is not an octal" },
 		{ "[Driver]\nExecStart=/bin/x\nIPCMode=-1\n", "d/x.driver:3: IPCMode: '-1' is not an octal" },
 		{ "[Driver]\nExecStart=/bin/x\nIPC=yes\n\nIPCGroup=no-such-group-udrv\n",
-		  "d/x.driver:5: IPCGroup: 'no-such-group-udrv' is not a group name or number (no such group)" },
+		  "d/x.driver:5: IPCGroup: 'no-such-group-udrv' is not a group name or number (no such group in /etc/group)" },
 		{ "[Driver]\nExecStart=/bin/x\nIPCGroup=4294967295\n",
 		  "d/x.driver:3: IPCGroup: '4294967295' is not a valid group number" },
 		{ "[Driver]\nExecStart=/bin/x\nIPCGroup=99999999999999999999\n",
 		  "d/x.driver:3: IPCGroup: '99999999999999999999' is not a valid group number" },
 		{ "[Driver]\nExecStart=/bin/x\nIPCGroup=\n", "d/x.driver:3: IPCGroup: '' is not a group" },
+		{ "[Driver]\nExecStart=/bin/x\nIPCGroup=root:x\n", "d/x.driver:3: IPCGroup: 'root:x' is not a group" },
+		{ "[Driver]\nExecStart=/bin/x\nIPCGroup=roo\n", "d/x.driver:3: IPCGroup: 'roo' is not a group" },
 	};
 	struct drv_config a, b;
 	char err[SUP_ERR_MAX] = "";

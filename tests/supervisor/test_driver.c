@@ -9,6 +9,7 @@
  *               [--status TEXT] [--healthy-crash-after MS] [--ignore-abrt]
  *               [--print-env VAR] [--serve] [--state NAME] [--store-fds N]
  *               [--store-dup] [--fdstore-remove NAME] [--print-listen]
+ *               [--serve-ipc] [--graceful]
  *
  * It speaks sd_notify through libudrv: READY=1 (unless --no-ready), then
  * WATCHDOG=1 every WATCHDOG_USEC/4 until --hang-after, STATUS= text. The
@@ -31,6 +32,11 @@
  * --fdstore-remove NAME: FDSTOREREMOVE=1 for NAME. All before READY=1.
  * --print-listen: prints LISTEN_FDS, LISTEN_FDNAMES and where
  * udrv_listen_fd() finds each name.
+ * --serve-ipc: like --serve on the SOCK_SEQPACKET fd named "ipc" (IPC=yes),
+ * one message "hello from PID" per connection.
+ * --graceful: SIGTERM is a request to quiesce: the connection being
+ * answered is finished, "term" recorded, then exit 0 (as a driver does
+ * for `udrvctl restart|upgrade`).
  */
 #include "udrv.h"
 
@@ -104,20 +110,33 @@ static void sleep_ms(uint64_t ms)
 		;
 }
 
-/* Sleep @ms, serving the activation socket meanwhile if @serve. */
+static int serve_fd = -1;             /* --serve: 3, --serve-ipc: the "ipc" fd */
+static volatile sig_atomic_t term_asked; /* --graceful: SIGTERM seen */
+static sigset_t wait_mask;              /* the mask while waiting: SIGTERM let in */
+
+static void on_term(int sig)
+{
+	(void)sig;
+	term_asked = 1;
+}
+
+/* Wait @ms, serving the socket meanwhile if @serve. With --graceful,
+ * SIGTERM is blocked except here, so it ends a wait and is never lost
+ * between the check of term_asked and the wait. */
 static void wait_ms(uint64_t ms, bool serve)
 {
-	struct pollfd p = { .fd = 3, .events = POLLIN };
+	struct pollfd p = { .fd = serve_fd, .events = POLLIN };
+	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000 };
 
-	if (!serve) {
-		sleep_ms(ms);
+	if (ppoll(&p, serve ? 1 : 0, &ts, &wait_mask) <= 0)
 		return;
-	}
-	if (poll(&p, 1, (int)ms) <= 0)
-		return;
-	int c = accept4(3, NULL, NULL, SOCK_CLOEXEC);
+	int c = accept4(serve_fd, NULL, NULL, SOCK_CLOEXEC);
 	if (c >= 0) {
-		dprintf(c, "hello from %d\n", (int)getpid());
+		char msg[32];
+		int n = snprintf(msg, sizeof(msg), "hello from %d\n", (int)getpid());
+
+		if (write(c, msg, (size_t)n) != n) /* one write: one SEQPACKET message */
+			fprintf(stderr, "[test_driver] answer: %s\n", strerror(errno));
 		close(c);
 	}
 }
@@ -283,11 +302,13 @@ int main(int argc, char **argv)
 		{ "store-dup", no_argument, NULL, 'd' },
 		{ "fdstore-remove", required_argument, NULL, 'X' },
 		{ "print-listen", no_argument, NULL, 'L' },
+		{ "serve-ipc", no_argument, NULL, 'V' },
+		{ "graceful", no_argument, NULL, 'g' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *crash = NULL, *counter = NULL, *say = NULL, *status = NULL, *env = NULL;
 	long after = -1, ready_delay = 0, hang_after = -1, crash_times = -1, healthy_crash = -1;
-	bool serve = false, store_dup = false, print_l = false;
+	bool serve = false, store_dup = false, print_l = false, serve_ipc = false, graceful = false;
 	const char *state_name = NULL, *remove_name = NULL;
 	long store_fds = 0;
 	int exit_code = -1, opt;
@@ -320,10 +341,31 @@ int main(int argc, char **argv)
 		case 'd': store_dup = true; break;
 		case 'X': remove_name = optarg; break;
 		case 'L': print_l = true; break;
+		case 'V': serve_ipc = true; break;
+		case 'g': graceful = true; break;
 		default:
 			fprintf(stderr, "test_driver: bad option (see the source header)\n");
 			return 2;
 		}
+	}
+	if (serve)
+		serve_fd = 3;
+	if (serve_ipc) {
+		serve = true;
+		serve_fd = udrv_listen_fd("ipc");
+		if (serve_fd < 0) {
+			fprintf(stderr, "[test_driver] no fd named ipc: %s\n", strerror(-serve_fd));
+			return 7;
+		}
+	}
+	sigprocmask(SIG_SETMASK, NULL, &wait_mask);
+	if (graceful) {
+		sigset_t term;
+
+		sigemptyset(&term);
+		sigaddset(&term, SIGTERM);
+		signal(SIGTERM, on_term);
+		sigprocmask(SIG_BLOCK, &term, NULL);
 	}
 	setrlimit(RLIMIT_CORE, &nocore);
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -406,6 +448,11 @@ int main(int argc, char **argv)
 	next_ping = t0;
 	for (;;) {
 		uint64_t now = now_ns() / 1000000, wake = now + 1000;
+
+		if (term_asked) {
+			record("term");
+			return 0;
+		}
 
 		if (misbehaves && now >= t0 + (uint64_t)(after > 0 ? after : 0))
 			misbehave(crash, exit_code);

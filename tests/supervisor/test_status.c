@@ -38,6 +38,9 @@ static void test_json_status(void **state)
 	a.cfg.device = "name:gpio";
 	a.watchdog_usec = 2000000;
 	a.fdstore.n = 2; /* only the count is read */
+	a.ipc_fd = 7;    /* only checked for >= 0 */
+	a.ipc_path = "/run/udrv/gpio_driver.sock";
+	a.exec_path = "/opt/gpio_driver.new";
 	a.next = &b;
 	set_name(&b, "timer");
 	b.state = ST_BACKOFF;
@@ -53,11 +56,13 @@ static void test_json_status(void **state)
 		"  {\"name\": \"gpio_driver\", \"state\": \"running\", \"pid\": 1234, \"restarts\": 3, "
 		"\"last_exit\": \"crash (SIGSEGV)\", \"status\": \"LED \\\"on\\\"\\tpin 17\\\\\", "
 		"\"reason\": \"\", \"ready\": true, \"device\": \"name:gpio\", \"uptime_ms\": 2000, "
-		"\"restart_in_ms\": null, \"watchdog_ms\": 2000, \"fdstore\": 2},\n"
+		"\"restart_in_ms\": null, \"watchdog_ms\": 2000, \"fdstore\": 2, "
+		"\"ipc\": \"/run/udrv/gpio_driver.sock\", \"exec\": \"/opt/gpio_driver.new\"},\n"
 		"  {\"name\": \"timer\", \"state\": \"backoff\", \"pid\": null, \"restarts\": 1, "
 		"\"last_exit\": \"died before ready: failure exit (code 1)\", \"status\": \"\", "
 		"\"reason\": \"\", \"ready\": false, \"device\": null, \"uptime_ms\": null, "
-		"\"restart_in_ms\": 500, \"watchdog_ms\": 0, \"fdstore\": 0}\n"
+		"\"restart_in_ms\": 500, \"watchdog_ms\": 0, \"fdstore\": 0, \"ipc\": null, "
+		"\"exec\": null}\n"
 		"]\n");
 	sbuf_free(&s);
 
@@ -81,6 +86,8 @@ static void test_json_status(void **state)
 	status_text(&s, &a, NULL, 0);
 	assert_non_null(strstr(s.s, "gpio_driver      running      1234        3  crash (SIGSEGV)\n"));
 	assert_non_null(strstr(s.s, "reason: start limit hit: 5 starts within 10s\n"));
+	assert_non_null(strstr(s.s, "                 ipc: /run/udrv/gpio_driver.sock\n"));
+	assert_non_null(strstr(s.s, "                 exec: /opt/gpio_driver.new (upgraded)\n"));
 	sbuf_free(&s);
 }
 

@@ -12,11 +12,13 @@ test_driver (crashes, exits, hangs, ...) and asserts on `udrvctl status
 with tolerances: the lower bound is strict (the supervisor must never
 restart early), the upper one generous for a loaded 2-core machine.
 """
+import grp
 import json
 import os
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -52,11 +54,13 @@ def check(cond, msg):
 class Sup:
     """One driver_supervisor on a temporary config dir."""
 
-    def __init__(self, units, preexec=None, stdout=None):
+    def __init__(self, units, preexec=None, stdout=None, runtime_dir=None):
         self.dir = tempfile.mkdtemp(prefix="udrv-sup-test-")
         self.conf = os.path.join(self.dir, "conf")
         os.mkdir(self.conf)
         self.ctl = os.path.join(self.dir, "control.sock")
+        # --runtime-dir: created by the supervisor
+        self.run = runtime_dir or os.path.join(self.dir, "run")
         for name, text in units.items():
             self.write_unit(name, text)
         self.out_path = os.path.join(self.dir, "out.txt")
@@ -64,7 +68,8 @@ class Sup:
         # UDRV_TEST_WRAPPER="valgrind --error-exitcode=99 --leak-check=full" runs the
         # supervisor under a checker; its complaints fail the test at stop().
         wrapper = os.environ.get("UDRV_TEST_WRAPPER", "").split()
-        self.proc = subprocess.Popen(wrapper + [SUP, "--config", self.conf, "--control", self.ctl],
+        self.proc = subprocess.Popen(wrapper + [SUP, "--config", self.conf, "--control", self.ctl,
+                                                "--runtime-dir", self.run],
                                      stdout=self.out, stderr=subprocess.STDOUT, preexec_fn=preexec)
         self.wait(lambda: os.path.exists(self.ctl), 30, "control socket")
 
@@ -829,6 +834,164 @@ def test_fdstore_dropped_on_failed_and_removed():
         s.stop()
     finally:
         s.cleanup()
+
+
+# --- IPC=yes: the socket the supervisor holds for a driver's clients ---------
+
+def ipc_hello(path, timeout=10):
+    """Connect to a driver's IPC socket and return its one message."""
+    c = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    try:
+        c.settimeout(timeout * WAIT_SCALE)
+        c.connect(path)
+        return c.recv(100).decode()
+    finally:
+        c.close()
+
+
+def other_group():
+    """A group we may give a socket to: any as root, else one of ours."""
+    gids = [1] if os.geteuid() == 0 else [g for g in os.getgroups() if g != os.getegid()]
+    g = grp.getgrgid(gids[0] if gids else os.getegid())
+    return g.gr_name, g.gr_gid
+
+
+def test_ipc_socket_held_across_crashes():
+    """IPC=yes: RUNTIME/NAME.sock with the unit's mode and group, passed as `ipc`;
+    it survives SIGKILL (same inode) and a client connecting meanwhile is
+    answered by the new instance."""
+    gname, gid = other_group()
+    s = Sup({"drv": "ExecStart=@DRV@ --serve-ipc --check-fds --print-listen --state counter\n"
+                    f"IPC=yes\nIPCMode=0640\nIPCGroup={gname}\nRestartSec=300ms\n"})
+    try:
+        st = s.wait_state("drv", lambda x: x["state"] == "running", 5, "running")
+        path = os.path.join(s.run, "drv.sock")
+        check(stat.S_IMODE(os.stat(s.run).st_mode) == 0o755, "runtime dir created 0755")
+        sb = os.lstat(path)
+        check(stat.S_ISSOCK(sb.st_mode), f"{path} is not a socket")
+        check(stat.S_IMODE(sb.st_mode) == 0o640, f"IPCMode=0640: mode {oct(sb.st_mode)}")
+        check(sb.st_gid == gid, f"IPCGroup={gname}: gid {sb.st_gid} != {gid}")
+        check(st["ipc"] == path, f"status --json ipc: {st}")
+        check(f"ipc: {path}" in s.udrvctl("status", "drv").stdout, "text status shows the socket")
+        out = s.output()
+        check("[drv] [test_driver] LISTEN_FDS=1 LISTEN_FDNAMES=ipc" in out, f"passed as ipc:\n{out}")
+        check("[drv] [test_driver] fds ok" in out, "nothing else passed")
+        check(ipc_hello(path) == f"hello from {st['pid']}\n", "first answer")
+
+        for n, sig in enumerate((signal.SIGKILL, signal.SIGSEGV), 1):
+            os.kill(st["pid"], sig)
+            s.wait_state("drv", lambda x: x["state"] == "backoff", 5, "backoff")
+            # no driver now: the connection waits in the held socket's backlog
+            data = ipc_hello(path)
+            st = s.status("drv")
+            check(st["restarts"] == n and data == f"hello from {st['pid']}\n",
+                  f"after {sig.name}: answer {data!r}, {st}")
+            sb2 = os.lstat(path)
+            check((sb2.st_dev, sb2.st_ino) == (sb.st_dev, sb.st_ino), "the socket was re-created")
+        s.wait(lambda: len(state_lines(s, "counter")) == 3, 5, "third start printed")
+        out = s.output()
+        check("[drv] [test_driver] LISTEN_FDS=2 LISTEN_FDNAMES=ipc:counter" in out,
+              f"ipc then the fd store:\n{out}")
+        check("[drv] [test_driver] fd ipc -> 3" in out and "[drv] [test_driver] fd counter -> 4" in out,
+              "fd numbers")
+        check(state_lines(s, "counter")[-1] == "starts 3 (restored)", f"{state_lines(s, 'counter')}")
+        # stop keeps the socket (clients wait for a start); supervisor exit removes it
+        s.udrvctl("stop", "drv")
+        check(stat.S_ISSOCK(os.lstat(path).st_mode), "a stopped driver's socket is kept")
+        s.stop()
+        check(not os.path.exists(path), "socket left behind at exit")
+    finally:
+        s.cleanup()
+
+
+def test_ipc_with_listen_socket():
+    """Listen= and IPC=yes together: listen at 3, ipc at 4."""
+    s = Sup({"both": "ExecStart=@DRV@ --serve-ipc --check-fds --print-listen\n"
+                     "Listen=@DIR@/both.stream\nIPC=yes\n"})
+    try:
+        s.wait_state("both", lambda x: x["state"] == "running", 5, "running")
+        s.wait(lambda: "[both] [test_driver] fd ipc -> 4" in s.output(), 5, "fds printed")
+        out = s.output()
+        check("[both] [test_driver] LISTEN_FDS=2 LISTEN_FDNAMES=listen:ipc" in out, out)
+        check("[both] [test_driver] fd listen -> 3" in out, out)
+        check(ipc_hello(os.path.join(s.run, "both.sock")).startswith("hello from "), "ipc answers")
+        s.stop()
+    finally:
+        s.cleanup()
+
+
+def test_ipc_reload_and_removal():
+    """A mode change on reload keeps the socket (same inode, new mode); IPC=no
+    closes it; removing the unit removes it."""
+    base = "ExecStart=@DRV@ --serve-ipc\nIPC=yes\n"
+    s = Sup({"r": base, "gone": base})
+    try:
+        s.wait_state("r", lambda x: x["state"] == "running", 5, "running")
+        s.wait_state("gone", lambda x: x["state"] == "running", 5, "running")
+        path, gone = os.path.join(s.run, "r.sock"), os.path.join(s.run, "gone.sock")
+        sb = os.lstat(path)
+        check(stat.S_IMODE(sb.st_mode) == 0o660, f"default IPCMode 0660: {oct(sb.st_mode)}")
+        check(sb.st_uid == os.geteuid() and sb.st_gid == os.getegid(), "owned by the supervisor")
+        pid = s.status("r")["pid"]
+        s.write_unit("r", base + "IPCMode=0600\n")
+        os.unlink(os.path.join(s.conf, "gone.driver"))
+        s.proc.send_signal(signal.SIGHUP)
+        s.wait_state("r", lambda x: x["state"] == "running" and x["pid"] != pid, 5, "restarted")
+        sb2 = os.lstat(path)
+        check((sb2.st_dev, sb2.st_ino) == (sb.st_dev, sb.st_ino), "socket re-created on reload")
+        check(stat.S_IMODE(sb2.st_mode) == 0o600, f"new mode: {oct(sb2.st_mode)}")
+        s.wait(lambda: "[sup] gone removed" in s.output(), 5, "gone removed")
+        check(not os.path.exists(gone), "a removed unit's socket is unlinked")
+        check(ipc_hello(path).startswith("hello from "), "still answers")
+        s.write_unit("r", "ExecStart=@DRV@\nIPC=no\n")
+        s.proc.send_signal(signal.SIGHUP)
+        s.wait(lambda: not os.path.exists(path), 5, "IPC=no closes the socket")
+        st = s.wait_state("r", lambda x: x["state"] == "running", 5, "running")
+        check(st["ipc"] is None, f"no ipc in status: {st}")
+        s.stop()
+    finally:
+        s.cleanup()
+
+
+def test_ipc_path_taken():
+    """A non-socket at the path is never deleted (clear error, unit failed); a
+    stale socket is replaced; a live one belongs to someone else and is kept."""
+    run = tempfile.mkdtemp(prefix="udrv-run-")
+    live = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    try:
+        with open(os.path.join(run, "file.sock"), "w") as f:
+            f.write("precious\n")
+        stale = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        stale.bind(os.path.join(run, "stale.sock"))
+        stale.close()  # the file stays, nobody listens: stale
+        live.bind(os.path.join(run, "live.sock"))
+        live.listen(1)
+        unit = "ExecStart=@DRV@ --serve-ipc\nIPC=yes\n"
+        s = Sup({"file": unit, "stale": unit, "live": unit}, runtime_dir=run)
+    except Exception:
+        live.close()
+        shutil.rmtree(run, ignore_errors=True)
+        raise
+    try:
+        st = s.wait_state("file", lambda x: x["state"] == "failed", 5, "failed")
+        path = os.path.join(run, "file.sock")
+        check(f"{path} exists and is not a socket: not removing it" in st["reason"], st["reason"])
+        with open(path) as f:
+            check(f.read() == "precious\n", "the file was touched")
+        check(f"[sup] file: IPC socket: {path} exists and is not a socket" in s.output(), "logged")
+        st = s.wait_state("stale", lambda x: x["state"] == "running", 5, "running")
+        check(ipc_hello(os.path.join(run, "stale.sock")) == f"hello from {st['pid']}\n",
+              "stale socket replaced")
+        st = s.wait_state("live", lambda x: x["state"] == "failed", 5, "failed")
+        check("live.sock is a socket in use by another process" in st["reason"], st["reason"])
+        s.stop()
+        with open(path) as f:
+            check(f.read() == "precious\n", "the file was removed at exit")
+        check(os.path.exists(os.path.join(run, "live.sock")), "someone else's socket removed")
+    finally:
+        live.close()
+        s.cleanup()
+        shutil.rmtree(run, ignore_errors=True)
 
 
 TESTS = [(n, f) for n, f in list(globals().items()) if n.startswith("test_") and callable(f)]
