@@ -5,10 +5,12 @@
  *
  * Protocol: the client sends one line of words,
  *   status [NAME] [--json] | start NAME | stop NAME | restart NAME
- *   | reset-failed NAME | log NAME [N]      (start/stop/restart take --no-block)
+ *   | upgrade NAME [--exec PATH] | reset-failed NAME | log NAME [N]
+ *   (start/stop/restart/upgrade take --no-block)
  * and gets "OK\n" followed by the output, or "ERR message\n"; then the
  * server closes. start/restart answer once the driver is running (or has
- * failed, or backs off), stop once it is stopped, unless --no-block.
+ * failed, or backs off), stop once it is stopped, unless --no-block;
+ * restart/upgrade of a running driver also say how long the switch took.
  * Nothing blocks the loop: input and output are buffered per client.
  */
 #include "sbuf.h"
@@ -39,6 +41,7 @@ struct client {
 	bool replied;
 	struct drv *wait_drv;
 	enum wait_kind wait;
+	uint64_t asked_at;  /* when the request came (now_usec) */
 };
 
 static struct client *clients;
@@ -154,6 +157,15 @@ static void reply_state(struct client *c, struct drv *d)
 	switch (d->state) {
 	case ST_RUNNING:
 		sbuf_printf(&c->out, "%s is running (pid %d)\n", d->cfg.name, (int)d->pid);
+		if (d->switch_begin >= c->asked_at && d->switch_ready) {
+			char t1[32], t2[32];
+
+			sbuf_printf(&c->out, "switch took %s (old instance gone after %s, new one "
+				    "ready %s later)\n",
+				    format_time(d->switch_ready - d->switch_begin, t, sizeof(t)),
+				    format_time(d->switch_exit - d->switch_begin, t1, sizeof(t1)),
+				    format_time(d->switch_ready - d->switch_exit, t2, sizeof(t2)));
+		}
 		reply(c, true, NULL);
 		break;
 	case ST_STOPPED:
@@ -226,6 +238,75 @@ static void do_log(struct client *c, struct drv *d, const char *nstr)
 	reply(c, true, NULL);
 }
 
+/* Send @ev to @d for @c, replying now (--no-block, or already settled) or
+ * once the driver settles (control_driver_changed). */
+static void send_event(struct client *c, struct drv *d, enum drv_event ev, enum wait_kind wait,
+		       bool no_block)
+{
+	c->wait = no_block ? WAIT_NONE : wait;
+	c->wait_drv = d;
+	drv_event(d, ev); /* may settle and reply at once */
+	if (!c->replied && c->wait == WAIT_NONE) {
+		sbuf_printf(&c->out, "%s is %s\n", d->cfg.name, drv_public_state(d));
+		reply(c, true, NULL);
+	}
+}
+
+/* upgrade NAME [--exec PATH]: a restart; with --exec, PATH (an executable
+ * regular file, absolute) replaces ExecStart='s program from this start on,
+ * until the unit's config changes. */
+static void do_upgrade(struct client *c, struct drv *d, int argc, char **argv, bool no_block)
+{
+	const char *path = NULL;
+	struct stat st;
+
+	if (d && argc == 4 && strcmp(argv[2], "--exec") == 0) {
+		path = argv[3];
+	} else if (!d || argc != 2) {
+		reply(c, false, "usage: upgrade NAME [--exec PATH]");
+		return;
+	}
+	if (sup.shutting_down) {
+		reply(c, false, "the supervisor is shutting down");
+		return;
+	}
+	if (d->state == ST_STOPPING) {
+		reply(c, false, "%s is stopping; upgrade it once it is stopped", d->cfg.name);
+		return;
+	}
+	if (path) {
+		char *copy;
+
+		if (path[0] != '/') {
+			reply(c, false, "upgrade: '%s' is not an absolute path", path);
+			return;
+		}
+		if (stat(path, &st) < 0) {
+			reply(c, false, "upgrade: %s: %s", path, strerror(errno));
+			return;
+		}
+		if (!S_ISREG(st.st_mode)) {
+			reply(c, false, "upgrade: %s is not a regular file", path);
+			return;
+		}
+		if (access(path, X_OK) < 0) {
+			reply(c, false, "upgrade: %s is not executable: %s", path, strerror(errno));
+			return;
+		}
+		copy = strdup(path);
+		if (!copy) {
+			reply(c, false, "out of memory");
+			return;
+		}
+		free(d->exec_path);
+		d->exec_path = copy;
+		sup_dlog(d, "upgrading %s to %s", d->cfg.name, path);
+	} else {
+		sup_dlog(d, "upgrading %s (same program)", d->cfg.name);
+	}
+	send_event(c, d, EV_RESTART, WAIT_UP, no_block);
+}
+
 static void execute(struct client *c, char *line)
 {
 	char *argv[8], *save = NULL;
@@ -268,6 +349,10 @@ static void execute(struct client *c, char *line)
 		do_log(c, d, argc == 3 ? argv[2] : NULL);
 		return;
 	}
+	if (strcmp(argv[0], "upgrade") == 0) {
+		do_upgrade(c, d, argc, argv, no_block);
+		return;
+	}
 	static const struct {
 		const char *name;
 		enum drv_event ev;
@@ -299,17 +384,11 @@ static void execute(struct client *c, char *line)
 			reply(c, true, NULL);
 			return;
 		}
-		c->wait = no_block ? WAIT_NONE : cmds[i].wait;
-		c->wait_drv = d;
-		drv_event(d, cmds[i].ev); /* may settle and reply at once */
-		if (!c->replied && c->wait == WAIT_NONE) {
-			sbuf_printf(&c->out, "%s is %s\n", d->cfg.name, drv_public_state(d));
-			reply(c, true, NULL);
-		}
+		send_event(c, d, cmds[i].ev, cmds[i].wait, no_block);
 		return;
 	}
 	reply(c, false, "unknown request '%s' (expected status, start, stop, restart, "
-	      "reset-failed, log)", argv[0]);
+	      "upgrade, reset-failed, log)", argv[0]);
 }
 
 void control_on_accept(void)
@@ -379,6 +458,7 @@ void control_on_client(struct client *c, uint32_t events)
 			return;
 		}
 		*nl = '\0';
+		c->asked_at = now_usec();
 		execute(c, c->in);
 		if (!c->replied) {
 			/* waiting for the driver: watch only for the client leaving */

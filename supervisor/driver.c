@@ -226,6 +226,16 @@ static void a_ready(struct drv *d)
 {
 	d->ready = true;
 	d->ready_at = now_usec();
+	if (d->switch_begin && !d->switch_ready && d->switch_exit) {
+		char t[32], t1[32], t2[32];
+
+		d->switch_ready = d->ready_at;
+		sup_dlog(d, "%s switched to pid %d in %s (old instance gone after %s, "
+			 "new one ready %s later)", d->cfg.name, (int)d->pid,
+			 format_time(d->switch_ready - d->switch_begin, t, sizeof(t)),
+			 format_time(d->switch_exit - d->switch_begin, t1, sizeof(t1)),
+			 format_time(d->switch_ready - d->switch_exit, t2, sizeof(t2)));
+	}
 	d->state = ST_RUNNING;
 	timer_arm(d->tfd, 0);
 	if (d->watchdog_usec)
@@ -296,8 +306,13 @@ static void a_stop_aborting(struct drv *d)
 	d->state = ST_STOPPING;
 }
 
+/* A planned restart (udrvctl restart/upgrade, a changed unit): the driver
+ * gets SIGTERM to quiesce; its fd store and sockets stay, and the new
+ * instance starts as a manual start would (not counted as a failure). */
 static void a_restart(struct drv *d)
 {
+	d->switch_begin = now_usec();
+	d->switch_exit = d->switch_ready = 0;
 	d->restart_pending = true;
 	if (d->state == ST_ABORTING)
 		a_stop_aborting(d);
@@ -351,6 +366,8 @@ static void apply_new_config(struct drv *d)
 /* Forget the instance that was just reaped. */
 static void instance_gone(struct drv *d)
 {
+	if (d->switch_begin && !d->switch_exit)
+		d->switch_exit = now_usec();
 	timer_arm(d->tfd, 0);
 	timer_arm(d->wdfd, 0);
 	if (d->logfd >= 0) {
@@ -383,6 +400,8 @@ static void a_exited(struct drv *d)
 
 	instance_gone(d);
 	record_exit(d);
+	if (d->switch_begin && !d->switch_ready)
+		d->switch_begin = 0; /* the new instance died before READY=1: no switch */
 	if (d->exec_errno)
 		snprintf(verb, sizeof(verb), "could not be executed (%s: %s)",
 			 d->exec_path ? d->exec_path : d->cfg.argv[0], strerror(d->exec_errno));

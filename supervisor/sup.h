@@ -81,6 +81,9 @@ struct drv {
 	dev_t ipc_dev;      /* the socket file we bound: unlinked only while still it */
 	ino_t ipc_ino;
 	char *exec_path;    /* `udrvctl upgrade --exec`: replaces argv[0] until the config changes */
+	/* the last planned switch (restart/upgrade of a live instance), usec:
+	 * SIGTERM sent, the old instance gone, the new one ready (0: not yet) */
+	uint64_t switch_begin, switch_exit, switch_ready;
 	bool ready;
 	bool watchdog_fired;
 	bool start_timeout_fired;

@@ -9,6 +9,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -168,6 +169,58 @@ int udrvctl_stop(int argc, char **argv)
 int udrvctl_restart(int argc, char **argv)
 {
 	return simple("restart", true, argc, argv);
+}
+
+/* upgrade NAME [--exec PATH] [--no-block]: PATH is made absolute here (the
+ * supervisor's working directory is not ours) and checked by the supervisor. */
+int udrvctl_upgrade(int argc, char **argv)
+{
+	const char *name = NULL, *exec = NULL;
+	char line[PATH_MAX + 256], *abs = NULL;
+	bool no_block = false;
+	int r;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--no-block") == 0) {
+			no_block = true;
+		} else if (strcmp(argv[i], "--exec") == 0) {
+			if (i + 1 >= argc || exec) {
+				fprintf(stderr, "udrvctl upgrade: --exec needs one PATH\n");
+				return 2;
+			}
+			exec = argv[++i];
+		} else if (argv[i][0] == '-' || name) {
+			fprintf(stderr, "udrvctl upgrade: unexpected argument '%s'\n", argv[i]);
+			return 2;
+		} else {
+			name = argv[i];
+		}
+	}
+	if (!name) {
+		fprintf(stderr, "udrvctl upgrade: which driver? (udrvctl upgrade NAME [--exec PATH])\n");
+		return 2;
+	}
+	if (!valid_name(name))
+		return bad_name("upgrade", name);
+	if (exec) {
+		abs = realpath(exec, NULL);
+		if (!abs) {
+			fprintf(stderr, "udrvctl upgrade: %s: %s\n", exec, strerror(errno));
+			return 1;
+		}
+		for (const char *p = abs; *p; p++)
+			if (isspace((unsigned char)*p) || !isprint((unsigned char)*p)) {
+				fprintf(stderr, "udrvctl upgrade: '%s': a path with blanks or control "
+					"characters cannot be passed to the supervisor\n", abs);
+				free(abs);
+				return 2;
+			}
+	}
+	snprintf(line, sizeof(line), "upgrade %s%s%s%s\n", name, abs ? " --exec " : "",
+		 abs ? abs : "", no_block ? " --no-block" : "");
+	free(abs);
+	r = request(line);
+	return r;
 }
 
 int udrvctl_reset_failed(int argc, char **argv)

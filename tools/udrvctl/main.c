@@ -23,6 +23,7 @@ static const struct {
 	{ "start", udrvctl_start, "NAME [--no-block]", "start a driver, wait until it is ready" },
 	{ "stop", udrvctl_stop, "NAME [--no-block]", "stop a driver, wait until it is stopped" },
 	{ "restart", udrvctl_restart, "NAME [--no-block]", "stop then start a driver" },
+	{ "upgrade", udrvctl_upgrade, "NAME [--exec PATH]", "restart a driver, with PATH as its program" },
 	{ "reset-failed", udrvctl_reset_failed, "NAME", "clear a failed driver's state" },
 	{ "log", udrvctl_log, "NAME [-n N]", "a driver's last output lines (default 50)" },
 };

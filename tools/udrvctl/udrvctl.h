@@ -17,6 +17,7 @@ int udrvctl_status(int argc, char **argv);
 int udrvctl_start(int argc, char **argv);
 int udrvctl_stop(int argc, char **argv);
 int udrvctl_restart(int argc, char **argv);
+int udrvctl_upgrade(int argc, char **argv);
 int udrvctl_reset_failed(int argc, char **argv);
 int udrvctl_log(int argc, char **argv);
 
