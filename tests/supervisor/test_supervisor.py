@@ -954,6 +954,11 @@ def test_ipc_reload_and_removal():
         s.wait(lambda: not os.path.exists(path), 5, "IPC=no closes the socket")
         st = s.wait_state("r", lambda x: x["state"] == "running", 5, "running")
         check(st["ipc"] is None, f"no ipc in status: {st}")
+        s.write_unit("r", base)
+        s.proc.send_signal(signal.SIGHUP)
+        st = s.wait_state("r", lambda x: x["state"] == "running" and x["ipc"] == path, 5,
+                          "IPC=yes again")
+        check(ipc_hello(path) == f"hello from {st['pid']}\n", "answers again")
         s.stop()
     finally:
         s.cleanup()
