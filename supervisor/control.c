@@ -298,8 +298,7 @@ static void do_upgrade(struct client *c, struct drv *d, int argc, char **argv, b
 			reply(c, false, "out of memory");
 			return;
 		}
-		free(d->exec_path);
-		d->exec_path = copy;
+		drv_set_exec(d, copy, true);
 		sup_dlog(d, "upgrading %s to %s", d->cfg.name, path);
 	} else {
 		sup_dlog(d, "upgrading %s (same program)", d->cfg.name);

@@ -226,6 +226,11 @@ static void a_ready(struct drv *d)
 {
 	d->ready = true;
 	d->ready_at = now_usec();
+	if (d->exec_trial) { /* the upgrade worked: no way back needed */
+		d->exec_trial = false;
+		free(d->prev_exec_path);
+		d->prev_exec_path = NULL;
+	}
 	if (d->switch_begin && !d->switch_ready && d->switch_exit) {
 		char t[32], t1[32], t2[32];
 
@@ -358,8 +363,7 @@ static void apply_new_config(struct drv *d)
 		close(d->listen_fd); /* Listen= may have changed */
 		d->listen_fd = -1;
 	}
-	free(d->exec_path); /* an upgrade's binary lasts until the unit changes */
-	d->exec_path = NULL;
+	drv_set_exec(d, NULL, false); /* an upgrade's binary lasts until the unit changes */
 	ipc_config_changed(d); /* held, not re-created: only IPC=no closes it */
 }
 
@@ -407,6 +411,16 @@ static void a_exited(struct drv *d)
 			 d->exec_path ? d->exec_path : d->cfg.argv[0], strerror(d->exec_errno));
 	else
 		exit_verb(&d->last, verb, sizeof(verb));
+	if (d->exec_trial && !d->ready) {
+		/* A new program that cannot even start: the next start (after
+		 * the usual init-failure backoff) runs the one that worked. */
+		char *back = d->prev_exec_path;
+
+		sup_dlog(d, "%s: upgrade to %s failed (%s), going back to %s", d->cfg.name,
+			 d->exec_path, d->last_exit, back ? back : d->cfg.argv[0]);
+		d->prev_exec_path = NULL;
+		drv_set_exec(d, back, false);
+	}
 
 	if (!policy_should_restart(d->cfg.restart, &d->last)) {
 		if (exit_is_failure(&d->last)) {
@@ -627,7 +641,7 @@ void drv_free(struct drv *d)
 			unlink(d->cfg.listen);
 	}
 	ipc_close(d);
-	free(d->exec_path);
+	drv_set_exec(d, NULL, false);
 	close(d->tfd);
 	close(d->wdfd);
 	config_free(&d->cfg);
@@ -638,6 +652,22 @@ void drv_free(struct drv *d)
 	logring_free(&d->log);
 	fdstore_clear(&d->fdstore);
 	free(d);
+}
+
+void drv_set_exec(struct drv *d, char *path, bool trial)
+{
+	if (trial && d->exec_trial) {
+		free(d->exec_path); /* never ready: the way back stays the one that worked */
+	} else {
+		free(d->prev_exec_path);
+		d->prev_exec_path = NULL;
+		if (trial)
+			d->prev_exec_path = d->exec_path;
+		else
+			free(d->exec_path);
+	}
+	d->exec_path = path;
+	d->exec_trial = trial;
 }
 
 struct drv *drv_find(const char *name)

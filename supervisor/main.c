@@ -226,8 +226,7 @@ int sup_reload(bool initial)
 			d->cfg = *nc;
 			free(nc);
 			d->new_cfg = NULL;
-			free(d->exec_path);
-			d->exec_path = NULL;
+			drv_set_exec(d, NULL, false);
 			ipc_config_changed(d);
 		} else {
 			drv_event(d, EV_RESTART);

@@ -81,6 +81,8 @@ struct drv {
 	dev_t ipc_dev;      /* the socket file we bound: unlinked only while still it */
 	ino_t ipc_ino;
 	char *exec_path;    /* `udrvctl upgrade --exec`: replaces argv[0] until the config changes */
+	char *prev_exec_path; /* the program before it (NULL: ExecStart='s), while on trial */
+	bool exec_trial;    /* exec_path not yet READY=1: dying before it goes back */
 	/* the last planned switch (restart/upgrade of a live instance), usec:
 	 * SIGTERM sent, the old instance gone, the new one ready (0: not yet) */
 	uint64_t switch_begin, switch_exit, switch_ready;
@@ -172,6 +174,10 @@ void drv_on_log(struct drv *d);
 void drv_on_timer(struct drv *d);
 void drv_on_watchdog_timer(struct drv *d);
 bool drv_idle(const struct drv *d);
+/* drv_set_exec - the program of later starts: @path (taken over; from
+ * `upgrade --exec`) or NULL for ExecStart='s. With @trial, the program in
+ * place before comes back if the first instance of @path dies before READY=1. */
+void drv_set_exec(struct drv *d, char *path, bool trial);
 
 /* spawn.c: fork/exec; returns the pid (>0) or -errno. */
 pid_t spawn_driver(struct drv *d, int *pidfd, int *logfd, int *exec_errno);

@@ -1064,6 +1064,23 @@ def test_upgrade_keeps_socket_and_store():
             check(state_lines(s, "counter")[-1] == f"starts {n} (restored)",
                   f"{cmd} lost the store: {state_lines(s, 'counter')}")
 
+        # a new program that dies before READY=1: back to the one that worked,
+        # after the usual init-failure backoff, store kept
+        bad = s.path("bad_driver")
+        with open(bad, "w") as f:
+            f.write("#!/bin/sh\nexit 3\n")
+        os.chmod(bad, 0o755)
+        r = s.udrvctl("upgrade", "up", "--exec", bad, check_rc=False)
+        check(r.returncode == 1 and "died before ready: failure exit (code 3)" in r.stderr,
+              f"failed upgrade: rc {r.returncode} {r.stderr!r}")
+        st3 = s.wait_state("up", lambda x: x["state"] == "running", 5, "running the old program")
+        check(exe_of(st3["pid"]) == os.path.realpath(v2) and st3["exec"] == os.path.realpath(v2),
+              f"not back to v2: {st3}")
+        check(f"[sup] up: upgrade to {os.path.realpath(bad)} failed (died before ready: failure "
+              f"exit (code 3)), going back to {os.path.realpath(v2)}" in s.output(), "rollback logged")
+        s.wait(lambda: len(state_lines(s, "counter")) == 8, 5, "start 8 printed")
+        check(state_lines(s, "counter")[-1] == "starts 8 (restored)", f"{state_lines(s, 'counter')}")
+
         # refused: the driver keeps running as it was
         pid = s.status("up")["pid"]
         notexec = s.path("notexec")
