@@ -26,6 +26,8 @@
 
 typedef void (*action_fn)(struct drv *d);
 
+#define IPC_RETRY_USEC 1000000ULL /* an IPC socket path in use: try again after this */
+
 /* now + a configured delay, which may be close to 2^64 ("infinity"-like). */
 static uint64_t sat_add(uint64_t a, uint64_t b)
 {
@@ -168,9 +170,23 @@ static void a_launch(struct drv *d)
 		return;
 	}
 	char ipc_err[SUP_ERR_MAX];
-	if (ipc_sync(d, ipc_err, sizeof(ipc_err)) < 0) {
-		sup_dlog(d, "%s: IPC socket: %s", d->cfg.name, ipc_err);
+	r = ipc_sync(d, ipc_err, sizeof(ipc_err));
+	if (r < 0) {
 		snprintf(d->reason, sizeof(d->reason), "IPC socket: %.300s", ipc_err);
+		/* In use: most likely the last instance, orphaned when a
+		 * supervisor died, still quiescing on its SIGTERM. Try again
+		 * (each try counts as a start, for the start limit). */
+		starthist_add(&d->hist, now);
+		if (r == -EADDRINUSE && !starthist_limit_hit(&d->hist, d->cfg.start_limit_burst,
+							      d->cfg.start_limit_usec,
+							      now + IPC_RETRY_USEC)) {
+			sup_dlog(d, "%s: IPC socket: %s; trying again in 1s", d->cfg.name, ipc_err);
+			d->state = ST_BACKOFF;
+			d->timer_deadline = now + IPC_RETRY_USEC;
+			timer_arm(d->tfd, IPC_RETRY_USEC);
+			return;
+		}
+		sup_dlog(d, "%s: IPC socket: %s: failed", d->cfg.name, ipc_err);
 		d->state = ST_FAILED;
 		return;
 	}

@@ -966,9 +966,12 @@ def test_ipc_reload_and_removal():
 
 def test_ipc_path_taken():
     """A non-socket at the path is never deleted (clear error, unit failed); a
-    stale socket is replaced; a live one belongs to someone else and is kept."""
+    stale socket is replaced; a live one belongs to someone else and is kept:
+    tried again every second (an orphaned instance quiescing), up to the
+    start limit."""
     run = tempfile.mkdtemp(prefix="udrv-run-")
     live = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    later = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     try:
         with open(os.path.join(run, "file.sock"), "w") as f:
             f.write("precious\n")
@@ -977,10 +980,13 @@ def test_ipc_path_taken():
         stale.close()  # the file stays, nobody listens: stale
         live.bind(os.path.join(run, "live.sock"))
         live.listen(1)
-        unit = "ExecStart=@DRV@ --serve-ipc\nIPC=yes\n"
-        s = Sup({"file": unit, "stale": unit, "live": unit}, runtime_dir=run)
+        later.bind(os.path.join(run, "later.sock"))
+        later.listen(1)
+        unit = "ExecStart=@DRV@ --serve-ipc\nIPC=yes\nStartLimitBurst=2\nStartLimitIntervalSec=1min\n"
+        s = Sup({"file": unit, "stale": unit, "live": unit, "later": unit}, runtime_dir=run)
     except Exception:
         live.close()
+        later.close()
         shutil.rmtree(run, ignore_errors=True)
         raise
     try:
@@ -993,14 +999,22 @@ def test_ipc_path_taken():
         st = s.wait_state("stale", lambda x: x["state"] == "running", 5, "running")
         check(ipc_hello(os.path.join(run, "stale.sock")) == f"hello from {st['pid']}\n",
               "stale socket replaced")
+        s.wait(lambda: "[sup] later: IPC socket: " in s.output(), 5, "later's first try")
+        later.close()  # the orphan is gone: its socket file is stale now
+        st = s.wait_state("later", lambda x: x["state"] == "running", 5, "running on the retry")
+        check(ipc_hello(os.path.join(run, "later.sock")) == f"hello from {st['pid']}\n", "later answers")
         st = s.wait_state("live", lambda x: x["state"] == "failed", 5, "failed")
         check("live.sock is a socket in use by another process" in st["reason"], st["reason"])
+        out = s.output()
+        check(out.count("[sup] live: IPC socket: ") == 2 and "; trying again in 1s" in out,
+              f"one retry, then the start limit:\n{out}")
         s.stop()
         with open(path) as f:
             check(f.read() == "precious\n", "the file was removed at exit")
         check(os.path.exists(os.path.join(run, "live.sock")), "someone else's socket removed")
     finally:
         live.close()
+        later.close()
         s.cleanup()
         shutil.rmtree(run, ignore_errors=True)
 
