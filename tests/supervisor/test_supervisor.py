@@ -867,8 +867,8 @@ def test_ipc_socket_held_across_crashes():
     it survives SIGKILL (same inode) and a client connecting meanwhile is
     answered by the new instance."""
     gname, gid = other_group()
-    s = Sup({"drv": "ExecStart=@DRV@ --serve-ipc --check-fds --print-listen --state counter\n"
-                    f"IPC=yes\nIPCMode=0640\nIPCGroup={gname}\nRestartSec=300ms\n"})
+    s = Sup({"drv": "ExecStart=@DRV@ --serve-ipc --check-fds --print-listen --state counter "
+                    f"--record @DIR@/rec\nIPC=yes\nIPCMode=0640\nIPCGroup={gname}\nRestartSec=1s\n"})
     try:
         st = s.wait_state("drv", lambda x: x["state"] == "running", 5, "running")
         path = os.path.join(s.run, "drv.sock")
@@ -888,8 +888,15 @@ def test_ipc_socket_held_across_crashes():
             os.kill(st["pid"], sig)
             s.wait_state("drv", lambda x: x["state"] == "backoff", 5, "backoff")
             # no driver now: the connection waits in the held socket's backlog
-            data = ipc_hello(path)
+            c = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            c.settimeout(10 * WAIT_SCALE)
+            c.connect(path)
+            connected = time.monotonic_ns()
+            data = c.recv(100).decode()
+            c.close()
             st = s.status("drv")
+            start = [t for e, p, t in s.records("rec") if e == "start" and p == st["pid"]]
+            check(start and connected < start[0], "the client did not connect while no driver ran")
             check(st["restarts"] == n and data == f"hello from {st['pid']}\n",
                   f"after {sig.name}: answer {data!r}, {st}")
             sb2 = os.lstat(path)
@@ -983,7 +990,9 @@ def test_ipc_path_taken():
         later.bind(os.path.join(run, "later.sock"))
         later.listen(1)
         unit = "ExecStart=@DRV@ --serve-ipc\nIPC=yes\nStartLimitBurst=2\nStartLimitIntervalSec=1min\n"
-        s = Sup({"file": unit, "stale": unit, "live": unit, "later": unit}, runtime_dir=run)
+        # later: enough tries that the test closing the socket late on a slow host still counts
+        s = Sup({"file": unit, "stale": unit, "live": unit,
+                 "later": unit.replace("StartLimitBurst=2", "StartLimitBurst=1000")}, runtime_dir=run)
     except Exception:
         live.close()
         later.close()
