@@ -185,7 +185,9 @@ static void reply_state(struct client *c, struct drv *d)
 		}
 		break;
 	case ST_BACKOFF:
-		reply(c, false, "%s %s; restarting in %s", d->cfg.name, d->last_exit,
+		/* reason: a start that could not even be tried (IPC socket in use) */
+		reply(c, false, "%s %s; restarting in %s", d->cfg.name,
+		      d->reason[0] ? d->reason : d->last_exit,
 		      format_time(d->timer_deadline > now_usec() ? d->timer_deadline - now_usec() : 0,
 				  t, sizeof(t)));
 		break;
