@@ -37,12 +37,14 @@ volatile void *udrv_map(udrv_dev *dev, unsigned idx)
 		return NULL;
 	}
 	/* The kernel maps whole pages; the registers start info.offset in
-	 * (UIO: the physical address need not be page aligned). */
-	if (rg->info.offset >= page || rg->info.size > SIZE_MAX - page) {
-		errno = EINVAL;
+	 * (UIO: the physical address need not be page aligned). The backend
+	 * worked out how much the kernel lets us map. */
+	len = rg->mmap_len;
+	if (rg->info.offset > len || rg->info.size > len - rg->info.offset ||
+	    len % page || len > SIZE_MAX) {
+		errno = ENOTSUP;
 		return NULL;
 	}
-	len = (rg->info.offset + rg->info.size + page - 1) & ~(uint64_t)(page - 1);
 	p = mmap(NULL, (size_t)len, PROT_READ | PROT_WRITE, MAP_SHARED, dev->fd,
 		 (off_t)rg->mmap_offset);
 	if (p == MAP_FAILED)

@@ -54,6 +54,21 @@ void tree_put(const char *root, const char *rel, const char *content)
 	fclose(f);
 }
 
+void tree_put_bin(const char *root, const char *rel, const void *content, size_t len)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	mkparents(path);
+	f = fopen(path, "w");
+	if (!f)
+		die("fopen", path);
+	if (fwrite(content, 1, len, f) != len)
+		die("fwrite", path);
+	fclose(f);
+}
+
 void tree_blank(const char *root, const char *rel, size_t size)
 {
 	char path[PATH_MAX];
