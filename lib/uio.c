@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sysfs.h"
@@ -39,6 +40,7 @@ struct uio_priv {
 	bool cfg_rw;            /* cfg_fd is open for writing */
 	bool cfg_passed;        /* cfg_fd came from the manager: never reopened */
 	uint64_t cfg_len;       /* its size: 256 or 4096 */
+	bool no_irq;            /* the device has no interrupt (known from sysfs) */
 };
 
 /*
@@ -114,9 +116,28 @@ static int uio_irq_enable(udrv_dev *dev)
 		return 0;
 	/* uio_write() answers EIO when the driver has no irqcontrol (or the
 	 * device is gone), ENOSYS in older kernels. */
-	if (errno == EIO || errno == ENOSYS)
+	if (errno == ENOSYS)
+		return -ENOTSUP;
+	if (errno == EIO)
 		return udrv__uio_still_there(p->index, p->rdev) ? -ENOTSUP : -ENODEV;
 	return -errno;
+}
+
+/*
+ * uio_read()/uio_write() give EIO both for a device without an IRQ and for
+ * one the kernel unregistered (unbind, hot-unplug). uio_unregister_device()
+ * wakes readers before it removes the sysfs entry, so a device whose IRQ we
+ * cannot rule out gets a bounded wait (2 s) for that entry to go. After a
+ * "no IRQ" answer the device is known to have none.
+ */
+static int eio_means(struct uio_priv *p)
+{
+	for (int i = 0; !p->no_irq && i < 200 && udrv__uio_still_there(p->index, p->rdev); i++)
+		nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000 * 1000 }, NULL);
+	if (!udrv__uio_still_there(p->index, p->rdev))
+		return -ENODEV;
+	p->no_irq = true;
+	return -ENOTSUP;
 }
 
 static int uio_irq_read(udrv_dev *dev, uint32_t *count)
@@ -127,10 +148,7 @@ static int uio_irq_read(udrv_dev *dev, uint32_t *count)
 	if (n == (ssize_t)sizeof(*count))
 		return 0;
 	if (n < 0 && errno == EIO)
-		/* uio_read() gives EIO both for a device without an IRQ and for
-		 * one the kernel unregistered (unbind, hot-unplug): sysfs tells
-		 * them apart. */
-		return udrv__uio_still_there(p->index, p->rdev) ? -ENOTSUP : -ENODEV;
+		return eio_means(p);
 	if (n < 0)
 		return -errno;
 	return -EIO;
@@ -155,15 +173,31 @@ static const struct udrv_backend uio_backend = {
 	.destroy = uio_destroy,
 };
 
-/* uio_pci_generic devices: remember where their config space is. */
+/*
+ * uio_pci_generic devices: remember where their config space is. Devices
+ * known to have no interrupt: a PCI device whose irq is 0 (uio_pci_generic
+ * registers no handler then), a device-tree node without "interrupts" or
+ * "interrupts-extended" (uio_pdrv_genirq: UIO_IRQ_NONE).
+ */
 static void find_pci_config(unsigned index, struct uio_priv *p)
 {
-	char devdir[PATH_MAX / 2], drv[64];
+	char devdir[PATH_MAX / 2], drv[64], path[PATH_MAX];
+	uint64_t irq;
 
 	snprintf(devdir, sizeof(devdir), "%s/class/uio/uio%u/device", udrv__sysfs_root(), index);
+	snprintf(path, sizeof(path), "%s/of_node", devdir);
+	if (access(path, F_OK) == 0) {
+		char a[PATH_MAX + 32], b[PATH_MAX + 32];
+
+		snprintf(a, sizeof(a), "%s/interrupts", path);
+		snprintf(b, sizeof(b), "%s/interrupts-extended", path);
+		p->no_irq = access(a, F_OK) != 0 && access(b, F_OK) != 0;
+	}
 	if (udrv__sysfs_driver(devdir, drv, sizeof(drv)) < 0 || strcmp(drv, "uio_pci_generic") != 0)
 		return;
 	snprintf(p->cfg_path, sizeof(p->cfg_path), "%s/config", devdir);
+	snprintf(path, sizeof(path), "%s/irq", devdir);
+	p->no_irq = udrv__sysfs_read_u64(path, &irq) == 0 && irq == 0;
 }
 
 bool udrv__uio_still_there(unsigned index, dev_t rdev)
