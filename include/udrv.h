@@ -134,6 +134,12 @@ volatile void *udrv_map(udrv_dev *dev, unsigned idx);
  * of the width or an argument is NULL, or udrv_map()'s error as -errno.
  * Reads are followed and writes preceded by the barrier the architecture
  * needs for device memory (dmb on aarch64, compiler barrier on x86_64).
+ * A region that cannot be mmapped but that VFIO can reach (an I/O port BAR,
+ * a sub-page or sparse BAR) is accessed with one pread()/pwrite() of exactly
+ * the width on the VFIO device fd at the region's offset, automatically:
+ * the same calls and checks, a system call per access; errors of that
+ * transfer come back as -errno (-EIO for a short one). On UIO such a map
+ * gives udrv_map()'s -ENOTSUP.
  */
 int udrv_read8(udrv_dev *dev, unsigned idx, uint64_t off, uint8_t *val);
 int udrv_read16(udrv_dev *dev, unsigned idx, uint64_t off, uint16_t *val);

@@ -45,6 +45,12 @@ struct udrv_backend {
 	 * there was nothing after all: the common code polls again).
 	 */
 	int (*irq_read)(udrv_dev *dev, uint32_t *count);
+	/*
+	 * One register access of @width bytes at @off of a region that cannot
+	 * be mmapped (bounds and alignment already checked). 0 or -errno.
+	 */
+	int (*region_rw)(udrv_dev *dev, unsigned idx, uint64_t off, void *val, unsigned width,
+			 bool write);
 	int (*cfg_read)(udrv_dev *dev, uint64_t off, void *buf, size_t len);
 	int (*cfg_write)(udrv_dev *dev, uint64_t off, const void *buf, size_t len);
 	int (*dma_set_width)(udrv_dev *dev, unsigned bits);

@@ -315,6 +315,23 @@ static int set_bus_master(udrv_dev *dev, bool on)
 	return r < 0 ? r : 0;
 }
 
+/*
+ * A BAR that cannot be mmapped (an I/O port BAR, a BAR smaller than a page
+ * on old kernels, a sparse one): vfio-pci serves pread/pwrite on the device
+ * fd at the region's offset (vfio_pci_bar_rw), one access of exactly the
+ * width given, in the device's byte order (little-endian, as PCI is).
+ */
+static int vfio_region_rw(udrv_dev *dev, unsigned idx, uint64_t off, void *val, unsigned width,
+			  bool write)
+{
+	off_t at = (off_t)(dev->regions[idx].mmap_offset + off);
+	ssize_t n = write ? pwrite(dev->fd, val, width, at) : pread(dev->fd, val, width, at);
+
+	if (n < 0)
+		return -errno;
+	return n == (ssize_t)width ? 0 : -EIO;
+}
+
 /* ---- interrupts ------------------------------------------------------- */
 
 /* First interrupt type with a vector: MSI, then MSI-X, then INTx; -1 none. */
@@ -596,6 +613,7 @@ static const struct udrv_backend vfio_backend = {
 	.name = "vfio",
 	.irq_enable = vfio_irq_enable,
 	.irq_read = vfio_irq_read,
+	.region_rw = vfio_region_rw,
 	.cfg_read = vfio_cfg_read,
 	.cfg_write = vfio_cfg_write,
 	.dma_set_width = vfio_dma_set_width,
