@@ -363,6 +363,57 @@ static void irq_enable_on_genirq_writes_one(void **state)
 	assert_int_equal(v, 1);
 }
 
+/* Passed fds: used only for the device $UDRV_DEVICE names, and checked. */
+static void passed_fd_is_checked_and_used_for_its_device_only(void **state)
+{
+	struct env *e = *state;
+	char pid[16], node[512];
+	udrv_dev *dev;
+	int fd, saved3 = dup(3);
+
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	setenv("LISTEN_PID", pid, 1);
+	setenv("LISTEN_FDS", "1", 1);
+	setenv("LISTEN_FDNAMES", "udrv-uio", 1);
+	/* A char device that is not uio0's node: refused, not silently used. */
+	fd = open("/dev/null", O_RDWR);
+	assert_true(fd >= 0 && dup2(fd, 3) == 3);
+	if (fd != 3)
+		close(fd);
+	setenv("UDRV_DEVICE", "/dev/uio0", 1);
+	errno = 0;
+	assert_null(udrv_open("uio0"));
+	assert_int_equal(errno, EBADFD);
+	/* $UDRV_DEVICE names another device: the fds are not for this one. */
+	setenv("UDRV_DEVICE", "uio7", 1);
+	dev = udrv_open("uio0");
+	assert_non_null(dev);
+	udrv_close(dev);
+	/* The stand-in node itself passed: used (the node path is never opened). */
+	snprintf(node, sizeof(node), "%s/uio0", e->dev);
+	fd = open(node, O_RDWR);
+	assert_true(fd >= 0 && dup2(fd, 3) == 3);
+	if (fd != 3)
+		close(fd);
+	unlink(node);
+	setenv("UDRV_DEVICE", "name:gpiomem", 1);
+	dev = udrv_open("uio0");
+	assert_non_null(dev);
+	assert_int_equal(udrv_write32(dev, 0, 0, 0x1234), 0);
+	udrv_close(dev);
+	assert_true(fcntl(3, F_GETFD) >= 0); /* the passed fd stays open */
+	unsetenv("UDRV_DEVICE");
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	if (saved3 >= 0) {
+		dup2(saved3, 3);
+		close(saved3);
+	} else {
+		close(3);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -377,6 +428,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(open_specs, setup, teardown),
 		cmocka_unit_test_setup_teardown(map_n_is_at_n_pages_and_offset_applied, setup, teardown),
 		cmocka_unit_test_setup_teardown(irq_enable_on_genirq_writes_one, setup, teardown),
+		cmocka_unit_test_setup_teardown(passed_fd_is_checked_and_used_for_its_device_only, setup,
+						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
