@@ -40,20 +40,6 @@ char *tree_new(void)
 	return root;
 }
 
-void tree_put(const char *root, const char *rel, const char *content)
-{
-	char path[PATH_MAX];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	mkparents(path);
-	f = fopen(path, "w");
-	if (!f)
-		die("fopen", path);
-	fputs(content, f);
-	fclose(f);
-}
-
 void tree_put_bin(const char *root, const char *rel, const void *content, size_t len)
 {
 	char path[PATH_MAX];
@@ -67,6 +53,11 @@ void tree_put_bin(const char *root, const char *rel, const void *content, size_t
 	if (fwrite(content, 1, len, f) != len)
 		die("fwrite", path);
 	fclose(f);
+}
+
+void tree_put(const char *root, const char *rel, const char *content)
+{
+	tree_put_bin(root, rel, content, strlen(content));
 }
 
 void tree_blank(const char *root, const char *rel, size_t size)
