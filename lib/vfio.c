@@ -14,9 +14,13 @@
  *   interrupt: irq_enable unmasks it).
  * DMA: anonymous memory pinned and mapped at an IOVA from iova.c with
  *   VFIO_IOMMU_MAP_DMA; the device can reach nothing else.
- * Reset: VFIO_DEVICE_RESET on open where the device has a reset method (edu
- *   has none: tolerated, as DPDK does) and bus mastering cleared on open and
- *   close, so a driver restarted after a crash mid-DMA starts clean.
+ * Reset: the kernel resets the device when its first fd opens
+ *   (vfio_pci_core_enable); the library adds no VFIO_DEVICE_RESET. Bus
+ *   mastering is cleared on open and close, so a driver restarted after a
+ *   crash mid-DMA starts clean (a forked child's close leaves it alone).
+ * Removal: a device-request eventfd (dev->req_fd) tells waiters the kernel
+ *   wants the device back. Passed fds (container, group, device) are used
+ *   when udrv_open() hands them over, after checking they are this device's.
  *
  * The library never prints: every failure is an errno.
  */
