@@ -35,24 +35,54 @@ typedef struct udrv_dev udrv_dev;
 /* Longest map name kept (UIO's maps/mapN/name, or "BARn" on VFIO). */
 #define UDRV_NAME_MAX 64
 
-/* One memory region of a device: a UIO map or a PCI BAR. */
+/*
+ * One memory region of a device: a UIO map or a PCI BAR. The register
+ * window is [addr, addr + size) in physical memory; register offsets
+ * (the @off of udrv_read32() etc.) count from addr, and every access must lie
+ * inside [0, size).
+ *
+ * UIO publishes a map differently (drivers/uio/uio.c, uio_pdrv_genirq.c,
+ * uio_pci_generic.c): maps/mapN/addr is the page holding the first register,
+ * offset its in-page offset, and size offset + length rounded up to pages.
+ * udrv converts: addr here = sysfs addr + offset, size = the real length of
+ * the registers, from the device's own resources (device-tree `reg` or PCI
+ * `resource`) when it has them, else sysfs size - offset. Example, the Pi's
+ * mini UART: sysfs addr 0x3f215000 offset 0x40 size 0x1000 -> addr
+ * 0x3f215040, size 0x40, offset 0x40.
+ */
 struct udrv_map_info {
-	char name[UDRV_NAME_MAX]; /* "" when the kernel driver gave none */
-	uint64_t addr;            /* physical (bus) address of the region */
-	uint64_t size;            /* length in bytes: accesses are checked against it */
-	uint64_t offset;          /* in-page offset of addr (UIO maps/mapN/offset) */
+	char name[UDRV_NAME_MAX]; /* "" when the kernel driver gave none (cut at 63 bytes) */
+	uint64_t addr;            /* physical (bus) address of the first register */
+	uint64_t size;            /* window length in bytes: accesses are checked against it */
+	uint64_t offset;          /* in-page offset of addr (UIO maps/mapN/offset; 0 on VFIO) */
 };
 
 /*
  * udrv_open - open a device.
- * @spec: "/dev/uioN", "uioN", "name:NAME" (the UIO `name` attribute; the
- *        first match in uioN order), or "pci:DDDD:BB:DD.F" (a PCI device bound
- *        to vfio-pci or uio_pci_generic).
+ * @spec: "uioN", "name:NAME" (the UIO `name` attribute; the first match in
+ *        uioN order), "pci:DDDD:BB:DD.F" (a PCI device bound to vfio-pci or
+ *        uio_pci_generic), or a path to a UIO device node: the node is
+ *        opened and must be a char device whose number is a uioN's in sysfs,
+ *        so a udev symlink (/dev/myfpga -> uio0) works and /any/dir/uio0 is
+ *        not /dev/uio0.
+ *
+ * Passed fds: when the manager passed device fds (LISTEN_FDNAMES, see
+ * udrv_listen_fd) and @spec names the same device as $UDRV_DEVICE, they are
+ * used instead of opening nodes, so a driver with no rights on the nodes can
+ * run: "udrv-uio" (/dev/uioN, O_RDWR), "udrv-uio-config" (the PCI sysfs
+ * config file of a uio_pci_generic device), "udrv-vfio-container",
+ * "udrv-vfio-group", "udrv-vfio-device". Each is checked to be that device
+ * (the node's device number, the group node's, or the device fd's PCI IDs)
+ * and duplicated; the passed fds stay open. Without a passed config fd, the
+ * sysfs config file is opened on first use, read-only until a write is
+ * needed (re-arming uio_pci_generic's INTx needs root or that fd).
  *
  * Returns a handle, or NULL with errno:
- *   EINVAL  the spec is malformed;
- *   ENOENT  no such device (nothing in sysfs matches);
- *   ENODEV  the device exists but is bound to no driver udrv can use;
+ *   EINVAL  the spec is malformed, or a path names a directory;
+ *   ENOENT  no such device (nothing in sysfs matches, or no such node);
+ *   ENODEV  the device exists but is bound to no driver udrv can use, or the
+ *           path is not a UIO device node;
+ *   EBADFD  a passed fd is not the device the spec names;
  *   EBUSY   the device is already held (a VFIO group open in another process);
  *   EACCES/EPERM  no permission on the device node;
  *   ENOMEM  out of memory.
@@ -63,7 +93,12 @@ struct udrv_map_info {
  */
 udrv_dev *udrv_open(const char *spec);
 
-/* udrv_close - unmap everything, release DMA buffers, close fds. NULL is fine. */
+/*
+ * udrv_close - unmap everything, release DMA buffers, close fds. NULL is fine.
+ * The process that opened the device also quiesces it (VFIO: bus mastering
+ * off, interrupt triggers removed, DMA unmapped). In a forked child it only
+ * unmaps and closes its own copies: the parent's device keeps running.
+ */
 void udrv_close(udrv_dev *dev);
 
 /* udrv_name - the device's name (UIO `name`, or the PCI address). Never NULL. */
@@ -81,9 +116,13 @@ int udrv_map_info(const udrv_dev *dev, unsigned idx, struct udrv_map_info *out);
 /*
  * udrv_map - map region @idx into the process (once; later calls return the
  * same pointer) and return a pointer to its first register (the in-page
- * offset applied). The pointer stays valid until udrv_close().
+ * offset applied). Only [ptr, ptr + size) are the device's registers. The
+ * whole pages around them are mapped as the kernel allows (UIO: at most the
+ * sysfs size; uio_mmap refuses more). The pointer stays valid until
+ * udrv_close().
  * Returns NULL with errno: ERANGE bad index, EINVAL NULL dev, ENOTSUP the
- * region cannot be mmapped (e.g. a PCI I/O port BAR), or mmap()'s errno.
+ * region cannot be mmapped (a PCI I/O port BAR, a UIO map whose size is not
+ * whole pages), or mmap()'s errno.
  */
 volatile void *udrv_map(udrv_dev *dev, unsigned idx);
 
@@ -95,6 +134,12 @@ volatile void *udrv_map(udrv_dev *dev, unsigned idx);
  * of the width or an argument is NULL, or udrv_map()'s error as -errno.
  * Reads are followed and writes preceded by the barrier the architecture
  * needs for device memory (dmb on aarch64, compiler barrier on x86_64).
+ * A region that cannot be mmapped but that VFIO can reach (an I/O port BAR,
+ * a sub-page or sparse BAR) is accessed with one pread()/pwrite() of exactly
+ * the width on the VFIO device fd at the region's offset, automatically:
+ * the same calls and checks, a system call per access; errors of that
+ * transfer come back as -errno (-EIO for a short one). On UIO such a map
+ * gives udrv_map()'s -ENOTSUP.
  */
 int udrv_read8(udrv_dev *dev, unsigned idx, uint64_t off, uint8_t *val);
 int udrv_read16(udrv_dev *dev, unsigned idx, uint64_t off, uint16_t *val);
@@ -108,11 +153,15 @@ int udrv_write64(udrv_dev *dev, unsigned idx, uint64_t off, uint64_t val);
 /*
  * udrv_irq_enable - (re-)arm the device's interrupt in the kernel driver.
  * uio_pdrv_genirq-style drivers: write(1) to the UIO fd. uio_pci_generic:
- * clears INTx-disable (command register bit 10) in PCI config space. VFIO:
+ * clears INTx-disable (command register bit 10) in PCI config space, writing
+ * only the byte that holds it (offset 5). VFIO:
  * sets up MSI (or INTx) on first call, then unmasks INTx if that is in use.
  * Call it once before the first wait, and after each interrupt once the
  * device's own interrupt status has been acknowledged.
- * Returns 0, -ENOTSUP when the device has no interrupt, or -errno.
+ * Returns 0, -ENOTSUP when the device has no interrupt, -ENODEV when it is
+ * gone, -ECHILD in a process forked from the opener (see udrv_irq_wait),
+ * -EACCES when re-arming needs a write the caller may not do (non-root on
+ * uio_pci_generic's config space without a passed config fd), or -errno.
  */
 int udrv_irq_enable(udrv_dev *dev);
 
@@ -123,11 +172,28 @@ int udrv_irq_enable(udrv_dev *dev);
  * Returns 1 for an interrupt, 0 on timeout, or -errno. On 1, *count (may be
  * NULL) is the kernel's running event count; if it moved by more than one
  * since the last wait, the surplus is added to udrv_irq_missed().
+ * Errors: -ENODEV the device went away (UIO: unregistered on unbind or
+ * hot-unplug; VFIO: the kernel's device request, see udrv_release_fd):
+ * close the handle promptly, the kernel's removal waits for it. Every later
+ * wait answers -ENODEV too. -ENOTSUP no interrupt. -ECHILD the caller is a
+ * process forked from the one that opened the device: the event counter is
+ * shared, and reading it would take the parent's interrupt.
  */
 int udrv_irq_wait(udrv_dev *dev, int timeout_ms, uint32_t *count);
 
-/* udrv_irq_fd - an fd that polls readable when an interrupt is pending, or -EINVAL / -ENOTSUP. */
+/* udrv_irq_fd - an fd that polls readable when an interrupt is pending, or -EINVAL / -ENOTSUP.
+ * On UIO it also polls POLLERR once the device is gone. */
 int udrv_irq_fd(const udrv_dev *dev);
+
+/*
+ * udrv_release_fd - VFIO's device request eventfd (VFIO_PCI_REQ_IRQ_INDEX):
+ * polls readable when the kernel asks for the device back (unbind,
+ * hot-unplug); the removal blocks until every fd of the device is closed,
+ * so an event loop polling its own fds should add this one and call
+ * udrv_close() when it fires. udrv_irq_wait() polls it itself.
+ * Returns the fd, -ENOTSUP (UIO, or a kernel/device without it), -EINVAL.
+ */
+int udrv_release_fd(const udrv_dev *dev);
 
 /* udrv_irq_missed - total interrupts coalesced between waits since open. */
 uint64_t udrv_irq_missed(const udrv_dev *dev);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "sysfs.h"
@@ -24,6 +25,8 @@ udrv_dev *udrv__dev_new(const struct udrv_backend *be)
 	dev->be = be;
 	dev->fd = -1;
 	dev->irq_fd = -1;
+	dev->req_fd = -1;
+	dev->owner = getpid();
 	return dev;
 }
 
@@ -42,6 +45,8 @@ void udrv_close(udrv_dev *dev)
 		dev->be->destroy(dev);
 	if (dev->irq_fd >= 0 && dev->irq_fd != dev->fd)
 		close(dev->irq_fd);
+	if (dev->req_fd >= 0)
+		close(dev->req_fd);
 	if (dev->fd >= 0)
 		close(dev->fd);
 	free(dev);
@@ -88,77 +93,149 @@ static int pci_uio_index(const char *devdir, unsigned *index)
 	return r;
 }
 
-static udrv_dev *open_pci(const char *addr)
+/* A spec resolved to one device. */
+struct spec {
+	bool vfio;              /* a PCI device on vfio-pci; else uioN */
+	unsigned index;         /* uioN */
+	char pci[16];           /* "DDDD:BB:DD.F" when PCI */
+	char node[PATH_MAX];    /* the path given, when it was one */
+};
+
+static int resolve_pci(const char *addr, struct spec *out)
 {
 	char devdir[PATH_MAX], drv[64];
-	unsigned index;
-	int r;
 
-	if (!udrv__valid_pci_addr(addr)) {
-		errno = EINVAL;
-		return NULL;
-	}
+	if (!udrv__valid_pci_addr(addr))
+		return -EINVAL;
+	snprintf(out->pci, sizeof(out->pci), "%s", addr);
 	snprintf(devdir, sizeof(devdir), "%s/bus/pci/devices/%s", udrv__sysfs_root(), addr);
-	if (access(devdir, F_OK) != 0) {
-		errno = ENOENT;
-		return NULL;
-	}
-	r = udrv__sysfs_driver(devdir, drv, sizeof(drv));
-	if (r < 0) {
-		errno = ENODEV; /* present but bound to no driver */
-		return NULL;
-	}
+	if (access(devdir, F_OK) != 0)
+		return -ENOENT;
+	if (udrv__sysfs_driver(devdir, drv, sizeof(drv)) < 0)
+		return -ENODEV; /* present but bound to no driver */
 	if (strcmp(drv, "vfio-pci") == 0) {
 #ifdef UDRV_HAVE_VFIO
-		return udrv__vfio_open(addr);
+		out->vfio = true;
+		return 0;
 #else
-		errno = ENOTSUP;
-		return NULL;
+		return -ENOTSUP;
 #endif
 	}
-	if (strcmp(drv, "uio_pci_generic") == 0 && pci_uio_index(devdir, &index) == 0)
-		return udrv__uio_open_index(index);
-	errno = ENODEV; /* bound to a driver udrv cannot drive through */
-	return NULL;
+	if (strcmp(drv, "uio_pci_generic") == 0 && pci_uio_index(devdir, &out->index) == 0)
+		return 0;
+	return -ENODEV; /* bound to a driver udrv cannot drive through */
 }
 
-udrv_dev *udrv_open(const char *spec)
+/*
+ * A path: the node itself decides, by its device number (udev symlinks such
+ * as /dev/myfpga -> uio0 work; /any/dir/uio0 is not /dev/uio0). "/dev/..."
+ * is looked up under $UDRV_DEV_ROOT when that is set (test trees), where a
+ * regular file named uioN stands in for the node.
+ */
+static int resolve_path(const char *spec, struct spec *out)
 {
-	unsigned index;
-	const char *base;
+	const char *root = getenv("UDRV_DEV_ROOT");
+	char real[PATH_MAX], rootreal[PATH_MAX];
+	struct stat st;
 
-	if (!spec || !*spec) {
-		errno = EINVAL;
-		return NULL;
+	if (root && *root && strncmp(spec, "/dev/", 5) == 0) {
+		if (snprintf(out->node, sizeof(out->node), "%s/%s", root, spec + 5) >=
+		    (int)sizeof(out->node))
+			return -ENAMETOOLONG;
+	} else if (snprintf(out->node, sizeof(out->node), "%s", spec) >= (int)sizeof(out->node)) {
+		return -ENAMETOOLONG;
 	}
+	if (stat(out->node, &st) < 0)
+		return -errno; /* ENOENT: no such node */
+	if (S_ISCHR(st.st_mode))
+		return udrv__uio_index_of_rdev(st.st_rdev, &out->index);
+	if (S_ISREG(st.st_mode) && root && *root && realpath(out->node, real) &&
+	    realpath(root, rootreal)) {
+		char *base = strrchr(real, '/');
+
+		*base++ = '\0'; /* a stand-in node counts only inside the test root */
+		return strcmp(real, rootreal) == 0 && udrv__parse_index(base, "uio", &out->index) == 0 ?
+			       0 : -ENODEV;
+	}
+	return S_ISDIR(st.st_mode) ? -EINVAL : -ENODEV;
+}
+
+static int resolve(const char *spec, struct spec *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!spec || !*spec)
+		return -EINVAL;
 	if (strncmp(spec, "pci:", 4) == 0)
-		return open_pci(spec + 4);
+		return resolve_pci(spec + 4, out);
 	if (strncmp(spec, "name:", 5) == 0) {
 		struct by_name q = { .name = spec + 5 };
 		int r;
 
-		if (!*q.name || strlen(q.name) >= UDRV_NAME_MAX) {
-			errno = EINVAL;
-			return NULL;
-		}
+		if (!*q.name || strlen(q.name) >= UDRV_NAME_MAX - 1)
+			return -EINVAL; /* longer names are cut in the scan */
 		r = udrv_uio_scan(match_name, &q);
-		if (r < 0) {
-			errno = -r;
-			return NULL;
-		}
-		if (!q.found) {
-			errno = ENOENT;
-			return NULL;
-		}
-		return udrv__uio_open_index(q.index);
+		if (r < 0)
+			return r;
+		if (!q.found)
+			return -ENOENT;
+		out->index = q.index;
+		return 0;
 	}
-	/* "/dev/uioN" (any directory) or "uioN". */
-	base = spec[0] == '/' ? strrchr(spec, '/') + 1 : spec;
-	if (udrv__parse_index(base, "uio", &index) < 0) {
-		errno = EINVAL;
+	if (strchr(spec, '/'))
+		return resolve_path(spec, out);
+	return udrv__parse_index(spec, "uio", &out->index) == 0 ? 0 : -EINVAL;
+}
+
+/* The fd the manager passed as @name, or -1. */
+static int passed(const char *name)
+{
+	int fd = udrv_listen_fd(name);
+
+	return fd >= 0 ? fd : -1;
+}
+
+/*
+ * Passed device fds (LISTEN_FDNAMES udrv-*) apply when $UDRV_DEVICE names
+ * the same device as @s: the manager opened that one for us.
+ */
+static bool for_passed_device(const struct spec *s)
+{
+	const char *want = getenv("UDRV_DEVICE");
+	struct spec w;
+
+	if (!want || !*want || resolve(want, &w) < 0 || w.vfio != s->vfio)
+		return false;
+	return s->vfio ? strcmp(w.pci, s->pci) == 0 : w.index == s->index;
+}
+
+udrv_dev *udrv_open(const char *spec)
+{
+	struct spec s;
+	int r = resolve(spec, &s);
+
+	if (r < 0) {
+		errno = -r;
 		return NULL;
 	}
-	return udrv__uio_open_index(index);
+	if (s.vfio) {
+#ifdef UDRV_HAVE_VFIO
+		struct udrv__vfio_fds fds = { -1, -1, -1 };
+
+		if (for_passed_device(&s)) {
+			fds.container = passed("udrv-vfio-container");
+			fds.group = passed("udrv-vfio-group");
+			fds.device = passed("udrv-vfio-device");
+		}
+		return udrv__vfio_open(s.pci, &fds);
+#endif
+	}
+	if (for_passed_device(&s)) {
+		int fd = passed("udrv-uio");
+
+		if (fd >= 0)
+			return udrv__uio_open(s.index, NULL, fd, passed("udrv-uio-config"));
+	}
+	return udrv__uio_open(s.index, s.node[0] ? s.node : NULL, -1, -1);
 }
 
 const char *udrv_name(const udrv_dev *dev)

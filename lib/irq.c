@@ -27,6 +27,10 @@ int udrv_irq_enable(udrv_dev *dev)
 {
 	if (!dev)
 		return -EINVAL;
+	if (udrv__in_child(dev))
+		return -ECHILD;
+	if (dev->gone)
+		return -ENODEV;
 	if (!dev->be->irq_enable)
 		return -ENOTSUP;
 	return dev->be->irq_enable(dev);
@@ -37,6 +41,13 @@ int udrv_irq_fd(const udrv_dev *dev)
 	if (!dev)
 		return -EINVAL;
 	return dev->irq_fd >= 0 ? dev->irq_fd : -ENOTSUP;
+}
+
+int udrv_release_fd(const udrv_dev *dev)
+{
+	if (!dev)
+		return -EINVAL;
+	return dev->req_fd >= 0 ? dev->req_fd : -ENOTSUP;
 }
 
 uint64_t udrv_irq_missed(const udrv_dev *dev)
@@ -50,11 +61,19 @@ int udrv_irq_wait(udrv_dev *dev, int timeout_ms, uint32_t *count)
 
 	if (!dev || timeout_ms < -1)
 		return -EINVAL;
+	/* The event counter is shared with the parent: a child reading it would
+	 * take the parent's interrupt. */
+	if (udrv__in_child(dev))
+		return -ECHILD;
+	if (dev->gone)
+		return -ENODEV;
 	if (dev->irq_fd < 0 || !dev->be->irq_read)
 		return -ENOTSUP;
 	deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
 	for (;;) {
-		struct pollfd pfd = { .fd = dev->irq_fd, .events = POLLIN };
+		/* [1]: the device request (VFIO), when there is one. */
+		struct pollfd pfd[2] = { { .fd = dev->irq_fd, .events = POLLIN },
+					 { .fd = dev->req_fd, .events = POLLIN } };
 		int left = -1, r;
 		uint32_t c, delta;
 
@@ -62,7 +81,7 @@ int udrv_irq_wait(udrv_dev *dev, int timeout_ms, uint32_t *count)
 			int64_t d = deadline - now_ms();
 			left = d > 0 ? (int)d : 0;
 		}
-		r = poll(&pfd, 1, left);
+		r = poll(pfd, dev->req_fd >= 0 ? 2 : 1, left);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue; /* a signal: resume with the time left */
@@ -70,12 +89,20 @@ int udrv_irq_wait(udrv_dev *dev, int timeout_ms, uint32_t *count)
 		}
 		if (r == 0)
 			return 0;
-		if (pfd.revents & POLLNVAL)
+		if (dev->req_fd >= 0 && pfd[1].revents) {
+			dev->gone = true; /* the kernel wants it back: close it */
+			return -ENODEV;
+		}
+		if (pfd[0].revents & POLLNVAL)
 			return -EBADF;
-		/* POLLERR (e.g. UIO without an IRQ): irq_read() reports why. */
+		/* POLLERR (UIO: no IRQ, or unregistered): irq_read() reports why. */
 		r = dev->be->irq_read(dev, &c);
+		if ((r == -EAGAIN || r == -EINTR) && (pfd[0].revents & (POLLERR | POLLHUP)))
+			r = -ENODEV; /* an error state that never clears: do not spin */
 		if (r == -EAGAIN || r == -EINTR)
 			continue;
+		if (r == -ENODEV)
+			dev->gone = true;
 		if (r < 0)
 			return r;
 		delta = c - dev->irq_last; /* uint32 arithmetic: wraps correctly */

@@ -37,12 +37,14 @@ volatile void *udrv_map(udrv_dev *dev, unsigned idx)
 		return NULL;
 	}
 	/* The kernel maps whole pages; the registers start info.offset in
-	 * (UIO: the physical address need not be page aligned). */
-	if (rg->info.offset >= page || rg->info.size > SIZE_MAX - page) {
-		errno = EINVAL;
+	 * (UIO: the physical address need not be page aligned). The backend
+	 * worked out how much the kernel lets us map. */
+	len = rg->mmap_len;
+	if (rg->info.offset > len || rg->info.size > len - rg->info.offset ||
+	    len % page || len > SIZE_MAX) {
+		errno = ENOTSUP;
 		return NULL;
 	}
-	len = (rg->info.offset + rg->info.size + page - 1) & ~(uint64_t)(page - 1);
 	p = mmap(NULL, (size_t)len, PROT_READ | PROT_WRITE, MAP_SHARED, dev->fd,
 		 (off_t)rg->mmap_offset);
 	if (p == MAP_FAILED)
@@ -53,7 +55,11 @@ volatile void *udrv_map(udrv_dev *dev, unsigned idx)
 	return rg->regs;
 }
 
-/* Resolve (idx, off, width) to an address, or a negative errno. */
+/*
+ * Resolve (idx, off, width) to an address (0), or 1 when the region cannot
+ * be mmapped but the backend reaches it otherwise (VFIO: pread/pwrite on the
+ * device fd), or a negative errno.
+ */
 static int reg_addr(udrv_dev *dev, unsigned idx, uint64_t off, unsigned width,
 		    volatile void **out)
 {
@@ -69,6 +75,8 @@ static int reg_addr(udrv_dev *dev, unsigned idx, uint64_t off, unsigned width,
 		return -ERANGE;
 	if (off & (width - 1))
 		return -EINVAL;
+	if (!rg->regs && !rg->mappable && dev->be->region_rw)
+		return 1;
 	if (!rg->regs && !udrv_map(dev, idx))
 		return -errno;
 	*out = rg->regs + off;
@@ -84,6 +92,8 @@ static int reg_addr(udrv_dev *dev, unsigned idx, uint64_t off, unsigned width,
 			return -EINVAL;                                              \
 		if ((r = reg_addr(dev, idx, off, bits / 8, &p)) < 0)                 \
 			return r;                                                    \
+		if (r == 1)                                                          \
+			return dev->be->region_rw(dev, idx, off, val, bits / 8, false); \
 		*val = udrv__raw_read##bits(p);                                      \
 		return 0;                                                            \
 	}                                                                            \
@@ -93,6 +103,8 @@ static int reg_addr(udrv_dev *dev, unsigned idx, uint64_t off, unsigned width,
 		int r;                                                               \
 		if ((r = reg_addr(dev, idx, off, bits / 8, &p)) < 0)                 \
 			return r;                                                    \
+		if (r == 1)                                                          \
+			return dev->be->region_rw(dev, idx, off, &val, bits / 8, true); \
 		udrv__raw_write##bits(p, val);                                       \
 		return 0;                                                            \
 	}

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include "udrv.h"
 
@@ -20,10 +21,13 @@
 struct udrv_region {
 	struct udrv_map_info info;
 	uint64_t mmap_offset;   /* the offset argument for mmap() on dev->fd */
+	uint64_t mmap_len;      /* the length for mmap(): whole pages holding
+				 * [info.offset, info.offset + info.size) */
 	bool mappable;          /* false: e.g. an I/O port BAR */
 	void *base;             /* mmap() result, NULL until mapped */
 	size_t maplen;          /* length given to mmap() */
-	volatile uint8_t *regs; /* base + info.offset: the first register */
+	volatile uint8_t *regs; /* base + info.offset: the first register; the
+				 * window is [regs, regs + info.size) */
 };
 
 /*
@@ -41,6 +45,12 @@ struct udrv_backend {
 	 * there was nothing after all: the common code polls again).
 	 */
 	int (*irq_read)(udrv_dev *dev, uint32_t *count);
+	/*
+	 * One register access of @width bytes at @off of a region that cannot
+	 * be mmapped (bounds and alignment already checked). 0 or -errno.
+	 */
+	int (*region_rw)(udrv_dev *dev, unsigned idx, uint64_t off, void *val, unsigned width,
+			 bool write);
 	int (*cfg_read)(udrv_dev *dev, uint64_t off, void *buf, size_t len);
 	int (*cfg_write)(udrv_dev *dev, uint64_t off, const void *buf, size_t len);
 	int (*dma_set_width)(udrv_dev *dev, unsigned bits);
@@ -58,6 +68,9 @@ struct udrv_dev {
 	int irq_fd; /* pollable interrupt fd; -1 when none */
 	unsigned nregions;
 	struct udrv_region regions[UDRV_MAX_REGIONS];
+	int req_fd; /* polls readable when the kernel wants the device back (VFIO); -1 */
+	bool gone;  /* the device went away: waits answer -ENODEV */
+	pid_t owner; /* the process that opened it: a forked child only unmaps */
 	uint32_t irq_last;   /* count at the last wait (or at open) */
 	uint64_t irq_missed; /* surplus events seen between waits */
 	void *priv;          /* backend state */
@@ -68,7 +81,23 @@ udrv_dev *udrv__dev_new(const struct udrv_backend *be); /* fds -1, NULL+errno */
 
 /* Backends' constructors: NULL + errno. */
 udrv_dev *udrv__uio_open_index(unsigned index);
-udrv_dev *udrv__vfio_open(const char *pci_addr);
+/* uioN through @node (a path: udev symlinks) or a passed @fd (dup'ed; -1:
+ * none), and a passed sysfs config fd (-1: opened lazily). The fd must be
+ * uioN's node: else ENODEV (a path) or EBADFD (a passed fd). */
+udrv_dev *udrv__uio_open(unsigned index, const char *node, int fd, int cfg_fd);
+/* Is uio@index still registered with device number @rdev? */
+bool udrv__uio_still_there(unsigned index, dev_t rdev);
+/* fds the manager passed (dup'ed by the backend; -1: open it ourselves). */
+struct udrv__vfio_fds {
+	int container, group, device;
+};
+udrv_dev *udrv__vfio_open(const char *pci_addr, const struct udrv__vfio_fds *fds);
+
+/* In a process forked from the opener? It must leave the device alone. */
+static inline bool udrv__in_child(const udrv_dev *dev)
+{
+	return dev->owner != getpid();
+}
 
 /*
  * PCI config space through a file (sysfs `config`, or VFIO's config region

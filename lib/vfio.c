@@ -14,9 +14,13 @@
  *   interrupt: irq_enable unmasks it).
  * DMA: anonymous memory pinned and mapped at an IOVA from iova.c with
  *   VFIO_IOMMU_MAP_DMA; the device can reach nothing else.
- * Reset: VFIO_DEVICE_RESET on open where the device has a reset method (edu
- *   has none: tolerated, as DPDK does) and bus mastering cleared on open and
- *   close, so a driver restarted after a crash mid-DMA starts clean.
+ * Reset: the kernel resets the device when its first fd opens
+ *   (vfio_pci_core_enable); the library adds no VFIO_DEVICE_RESET. Bus
+ *   mastering is cleared on open and close, so a driver restarted after a
+ *   crash mid-DMA starts clean (a forked child's close leaves it alone).
+ * Removal: a device-request eventfd (dev->req_fd) tells waiters the kernel
+ *   wants the device back. Passed fds (container, group, device) are used
+ *   when udrv_open() hands them over, after checking they are this device's.
  *
  * The library never prints: every failure is an errno.
  */
@@ -315,6 +319,23 @@ static int set_bus_master(udrv_dev *dev, bool on)
 	return r < 0 ? r : 0;
 }
 
+/*
+ * A BAR that cannot be mmapped (an I/O port BAR, a BAR smaller than a page
+ * on old kernels, a sparse one): vfio-pci serves pread/pwrite on the device
+ * fd at the region's offset (vfio_pci_bar_rw), one access of exactly the
+ * width given, in the device's byte order (little-endian, as PCI is).
+ */
+static int vfio_region_rw(udrv_dev *dev, unsigned idx, uint64_t off, void *val, unsigned width,
+			  bool write)
+{
+	off_t at = (off_t)(dev->regions[idx].mmap_offset + off);
+	ssize_t n = write ? pwrite(dev->fd, val, width, at) : pread(dev->fd, val, width, at);
+
+	if (n < 0)
+		return -errno;
+	return n == (ssize_t)width ? 0 : -EIO;
+}
+
 /* ---- interrupts ------------------------------------------------------- */
 
 /* First interrupt type with a vector: MSI, then MSI-X, then INTx; -1 none. */
@@ -337,10 +358,9 @@ static int pick_irq(int fd, uint32_t num_irqs)
 	return -1;
 }
 
-/* VFIO_DEVICE_SET_IRQS for vector 0 of the chosen index. */
-static int set_irqs(udrv_dev *dev, uint32_t flags, uint32_t count, int efd)
+/* VFIO_DEVICE_SET_IRQS for vector 0 of @index. */
+static int set_irqs(udrv_dev *dev, int index, uint32_t flags, uint32_t count, int efd)
 {
-	struct vfio_priv *p = priv_of(dev);
 	char buf[sizeof(struct vfio_irq_set) + sizeof(int32_t)];
 	struct vfio_irq_set *s = (void *)buf;
 	size_t len = sizeof(*s);
@@ -352,10 +372,37 @@ static int set_irqs(udrv_dev *dev, uint32_t flags, uint32_t count, int efd)
 	}
 	s->argsz = len;
 	s->flags = flags;
-	s->index = p->irq_index;
+	s->index = (uint32_t)index;
 	s->start = 0;
 	s->count = count;
 	return ioctl(dev->fd, VFIO_DEVICE_SET_IRQS, s) < 0 ? -errno : 0;
+}
+
+/*
+ * The device request (VFIO_PCI_REQ_IRQ_INDEX, vfio_pci_core.c
+ * vfio_pci_core_request()): on unbind or hot-unplug the kernel signals this
+ * eventfd and waits until every fd of the device is closed. dev->req_fd
+ * polls readable then; udrv_irq_wait answers -ENODEV so the driver closes.
+ * Devices or kernels without it: nothing to do.
+ */
+static int setup_request(udrv_dev *dev, uint32_t num_irqs)
+{
+	struct vfio_irq_info ii = { .argsz = sizeof(ii), .index = VFIO_PCI_REQ_IRQ_INDEX };
+	int r;
+
+	if (num_irqs <= VFIO_PCI_REQ_IRQ_INDEX || ioctl(dev->fd, VFIO_DEVICE_GET_IRQ_INFO, &ii) < 0 ||
+	    ii.count == 0 || !(ii.flags & VFIO_IRQ_INFO_EVENTFD))
+		return 0;
+	dev->req_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (dev->req_fd < 0)
+		return -errno;
+	r = set_irqs(dev, VFIO_PCI_REQ_IRQ_INDEX, VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER,
+		     1, dev->req_fd);
+	if (r) {
+		close(dev->req_fd);
+		dev->req_fd = -1;
+	}
+	return 0; /* a driver still works without it; it just learns of removal late */
 }
 
 static int vfio_irq_enable(udrv_dev *dev)
@@ -368,7 +415,7 @@ static int vfio_irq_enable(udrv_dev *dev)
 	if (!p->irq_on) {
 		/* Route vector 0 to our eventfd; this also enables MSI in the
 		 * device's capability (the kernel writes it for us). */
-		r = set_irqs(dev, VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER,
+		r = set_irqs(dev, p->irq_index, VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER,
 			     1, dev->irq_fd);
 		if (r)
 			return r;
@@ -384,7 +431,7 @@ static int vfio_irq_enable(udrv_dev *dev)
 	 * on each interrupt until we unmask it. */
 	if (p->irq_index != VFIO_PCI_INTX_IRQ_INDEX)
 		return 0;
-	return set_irqs(dev, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_UNMASK, 1, -1);
+	return set_irqs(dev, p->irq_index, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_UNMASK, 1, -1);
 }
 
 /* The eventfd read returns the interrupts since the last read: a delta. */
@@ -535,13 +582,18 @@ static void vfio_destroy(udrv_dev *dev)
 
 	if (!p)
 		return;
-	if (dev->fd >= 0) {
+	/* A forked child shares the parent's device, container and triggers:
+	 * it only drops its own mappings and fds, never touches the device. */
+	if (dev->fd >= 0 && !udrv__in_child(dev)) {
 		/* Stop the device's DMA before its memory goes away. */
 		if (p->cfg_size)
 			set_bus_master(dev, false);
 		if (p->irq_on)
-			set_irqs(dev, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER, 0, -1);
+			set_irqs(dev, p->irq_index, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER,
+				 0, -1);
 	}
+	for (; udrv__in_child(dev) && p->nbufs; p->nbufs--) /* the parent's IOMMU mappings stay */
+		munmap(p->bufs[p->nbufs - 1].va, p->bufs[p->nbufs - 1].size);
 	while (p->nbufs)
 		drop_buf(p, p->nbufs - 1);
 	free(p->bufs);
@@ -565,6 +617,7 @@ static const struct udrv_backend vfio_backend = {
 	.name = "vfio",
 	.irq_enable = vfio_irq_enable,
 	.irq_read = vfio_irq_read,
+	.region_rw = vfio_region_rw,
 	.cfg_read = vfio_cfg_read,
 	.cfg_write = vfio_cfg_write,
 	.dma_set_width = vfio_dma_set_width,
@@ -572,6 +625,115 @@ static const struct udrv_backend vfio_backend = {
 	.dma_free = vfio_dma_free,
 	.destroy = vfio_destroy,
 };
+
+
+/* dup() of a passed fd, close-on-exec; -1 stays -1. */
+static int dup_passed(int fd)
+{
+	return fd < 0 ? -1 : fcntl(fd, F_DUPFD_CLOEXEC, 3);
+}
+
+/*
+ * Container and group, opened here or passed by the manager (then checked:
+ * the group fd must be the node of our IOMMU group, the container a VFIO
+ * container). A group the manager already attached keeps its container
+ * and IOMMU type.
+ */
+static int attach_group(struct vfio_priv *p, const struct udrv__vfio_fds *fds)
+{
+	struct vfio_group_status gs = { .argsz = sizeof(gs) };
+	char path[PATH_MAX];
+	struct stat want, got;
+	int type;
+
+	if (fds->container >= 0) {
+		p->container = dup_passed(fds->container);
+		if (p->container < 0)
+			return -errno;
+		if (ioctl(p->container, VFIO_GET_API_VERSION) != VFIO_API_VERSION)
+			return -EBADFD; /* not a VFIO container */
+	} else {
+		snprintf(path, sizeof(path), "%s/vfio/vfio", udrv__dev_root());
+		p->container = open(path, O_RDWR | O_CLOEXEC);
+		if (p->container < 0)
+			return -errno;
+		if (ioctl(p->container, VFIO_GET_API_VERSION) != VFIO_API_VERSION)
+			return -ENODEV;
+	}
+	snprintf(path, sizeof(path), "%s/vfio/%u", udrv__dev_root(), p->group_id);
+	if (fds->group >= 0) {
+		p->group = dup_passed(fds->group);
+		if (p->group < 0)
+			return -errno;
+		if (stat(path, &want) < 0 || fstat(p->group, &got) < 0 ||
+		    !S_ISCHR(got.st_mode) || got.st_rdev != want.st_rdev)
+			return -EBADFD; /* not the node of this device's group */
+	} else {
+		/* The group node opens once system-wide: EBUSY = another process has it. */
+		p->group = open(path, O_RDWR | O_CLOEXEC);
+		if (p->group < 0)
+			return -errno;
+	}
+	if (ioctl(p->group, VFIO_GROUP_GET_STATUS, &gs) < 0)
+		return -errno;
+	/* Not viable: another device of the group is still bound to a host driver. */
+	if (!(gs.flags & VFIO_GROUP_FLAGS_VIABLE))
+		return -EBUSY;
+	if (gs.flags & VFIO_GROUP_FLAGS_CONTAINER_SET)
+		return fds->container >= 0 ? 0 : -EBADFD; /* attached, but to what? */
+	if (ioctl(p->group, VFIO_GROUP_SET_CONTAINER, &p->container) < 0)
+		return -errno;
+	if (ioctl(p->container, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) > 0)
+		type = VFIO_TYPE1v2_IOMMU;
+	else if (ioctl(p->container, VFIO_CHECK_EXTENSION, VFIO_TYPE1_IOMMU) > 0)
+		type = VFIO_TYPE1_IOMMU;
+	else
+		return -ENODEV;
+	return ioctl(p->container, VFIO_SET_IOMMU, type) < 0 ? -errno : 0;
+}
+
+/* A sysfs id attribute (vendor, device) as a number, or -1. */
+static long sysfs_id(const char *devdir, const char *attr)
+{
+	char path[PATH_MAX];
+	uint64_t v;
+
+	snprintf(path, sizeof(path), "%s/%s", devdir, attr);
+	return udrv__sysfs_read_u64(path, &v) == 0 && v <= 0xffff ? (long)v : -1;
+}
+
+/*
+ * The device fd: from the group by name (that also proves a passed group
+ * holds it), or passed alone, then checked to be a PCI device whose IDs in
+ * config space are this device's.
+ */
+static int get_device(udrv_dev *dev, const char *devdir, const char *addr,
+		      const struct udrv__vfio_fds *fds)
+{
+	struct vfio_device_info di = { .argsz = sizeof(di) };
+	struct vfio_region_info *cfg;
+	uint16_t ids[2];
+	ssize_t n;
+
+	if (fds->device < 0 || fds->group >= 0) {
+		dev->fd = ioctl(priv_of(dev)->group, VFIO_GROUP_GET_DEVICE_FD, addr);
+		return dev->fd < 0 ? -errno : 0;
+	}
+	dev->fd = dup_passed(fds->device);
+	if (dev->fd < 0)
+		return -errno;
+	if (ioctl(dev->fd, VFIO_DEVICE_GET_INFO, &di) < 0 || !(di.flags & VFIO_DEVICE_FLAGS_PCI))
+		return -EBADFD;
+	cfg = region_info(dev->fd, VFIO_PCI_CONFIG_REGION_INDEX);
+	if (!cfg)
+		return -EBADFD;
+	n = pread(dev->fd, ids, sizeof(ids), (off_t)cfg->offset); /* vendor, device: 0x00, 0x02 */
+	free(cfg);
+	if (n != (ssize_t)sizeof(ids) || ids[0] != sysfs_id(devdir, "vendor") ||
+	    ids[1] != sysfs_id(devdir, "device"))
+		return -EBADFD;
+	return 0;
+}
 
 /* Fill dev->regions with BAR0..BAR5 (index = BAR number); trailing empty BARs dropped. */
 static int read_bars(udrv_dev *dev, const char *devdir, uint32_t num_regions)
@@ -591,6 +753,10 @@ static int read_bars(udrv_dev *dev, const char *devdir, uint32_t num_regions)
 		rg->info.addr = info->size ? bar_phys(devdir, i) : 0;
 		rg->info.offset = 0; /* VFIO regions start at the BAR's first byte */
 		rg->mmap_offset = info->offset;
+		/* vfio_pci_core_mmap() takes whole pages up to the BAR's
+		 * page-aligned length. */
+		rg->mmap_len = (info->size + (uint64_t)sysconf(_SC_PAGESIZE) - 1) &
+			       ~((uint64_t)sysconf(_SC_PAGESIZE) - 1);
 		rg->mappable = region_mappable(info);
 		if (info->size)
 			dev->nregions = i + 1;
@@ -599,10 +765,9 @@ static int read_bars(udrv_dev *dev, const char *devdir, uint32_t num_regions)
 	return 0;
 }
 
-udrv_dev *udrv__vfio_open(const char *pci_addr)
+udrv_dev *udrv__vfio_open(const char *pci_addr, const struct udrv__vfio_fds *fds)
 {
 	char devdir[PATH_MAX / 2], path[PATH_MAX], word[64];
-	struct vfio_group_status gs = { .argsz = sizeof(gs) };
 	struct vfio_device_info di = { .argsz = sizeof(di) };
 	struct vfio_region_info *cfg;
 	struct vfio_priv *p;
@@ -611,7 +776,7 @@ udrv_dev *udrv__vfio_open(const char *pci_addr)
 	struct stat st;
 	char *end;
 	unsigned long gid;
-	int r, type;
+	int r;
 
 	if (!addr) {
 		errno = EINVAL;
@@ -658,57 +823,15 @@ udrv_dev *udrv__vfio_open(const char *pci_addr)
 	p->group_id = (unsigned)gid;
 	dev->priv = p;
 
-	snprintf(path, sizeof(path), "%s/vfio/vfio", udrv__dev_root());
-	p->container = open(path, O_RDWR | O_CLOEXEC);
-	if (p->container < 0) {
-		r = -errno;
+	r = attach_group(p, fds);
+	if (r)
 		goto fail;
-	}
-	if (ioctl(p->container, VFIO_GET_API_VERSION) != VFIO_API_VERSION) {
-		r = -ENODEV;
-		goto fail;
-	}
-	/* The group node opens once system-wide: EBUSY = another process has it. */
-	snprintf(path, sizeof(path), "%s/vfio/%u", udrv__dev_root(), p->group_id);
-	p->group = open(path, O_RDWR | O_CLOEXEC);
-	if (p->group < 0) {
-		r = -errno;
-		goto fail;
-	}
-	if (ioctl(p->group, VFIO_GROUP_GET_STATUS, &gs) < 0) {
-		r = -errno;
-		goto fail;
-	}
-	/* Not viable: another device of the group is still bound to a host driver. */
-	if (!(gs.flags & VFIO_GROUP_FLAGS_VIABLE)) {
-		r = -EBUSY;
-		goto fail;
-	}
-	if (ioctl(p->group, VFIO_GROUP_SET_CONTAINER, &p->container) < 0) {
-		r = -errno;
-		goto fail;
-	}
-	if (ioctl(p->container, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) > 0)
-		type = VFIO_TYPE1v2_IOMMU;
-	else if (ioctl(p->container, VFIO_CHECK_EXTENSION, VFIO_TYPE1_IOMMU) > 0)
-		type = VFIO_TYPE1_IOMMU;
-	else {
-		r = -ENODEV;
-		goto fail;
-	}
-	if (ioctl(p->container, VFIO_SET_IOMMU, type) < 0) {
-		r = -errno;
-		goto fail;
-	}
 	r = iommu_setup(p);
 	if (r)
 		goto fail;
-
-	dev->fd = ioctl(p->group, VFIO_GROUP_GET_DEVICE_FD, addr);
-	if (dev->fd < 0) {
-		r = -errno;
+	r = get_device(dev, devdir, addr, fds);
+	if (r)
 		goto fail;
-	}
 	if (ioctl(dev->fd, VFIO_DEVICE_GET_INFO, &di) < 0) {
 		r = -errno;
 		goto fail;
@@ -718,10 +841,10 @@ udrv_dev *udrv__vfio_open(const char *pci_addr)
 		r = -ENODEV;
 		goto fail;
 	}
-	/* Function-level or bus reset when the device has one; edu has none
-	 * (the ioctl answers EINVAL), which is fine: bus mastering off below. */
-	if (di.flags & VFIO_DEVICE_FLAGS_RESET)
-		(void)ioctl(dev->fd, VFIO_DEVICE_RESET);
+	/* No VFIO_DEVICE_RESET here: vfio_pci_core_enable() already resets the
+	 * device (pci_try_reset_function) when its first fd is opened, and
+	 * again when the last one closes; a second reset is redundant and can
+	 * take seconds (bus reset) for nothing. Bus mastering off below. */
 
 	cfg = region_info(dev->fd, VFIO_PCI_CONFIG_REGION_INDEX);
 	if (!cfg) {
@@ -747,6 +870,9 @@ udrv_dev *udrv__vfio_open(const char *pci_addr)
 			goto fail;
 		}
 	}
+	r = setup_request(dev, di.num_irqs);
+	if (r)
+		goto fail;
 	return dev;
 
 fail:

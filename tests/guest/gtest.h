@@ -32,10 +32,13 @@ __attribute__((format(printf, 2, 3))) static inline int gt_check(int ok, const c
 
 /* CHECK(cond, "what %d", x): one TAP line; evaluates to cond. */
 #define CHECK(cond, ...) gt_check(!!(cond), __VA_ARGS__)
-/* Equality of two integers with both values shown on failure. */
-#define CHECK_EQ(a, b, what)                                                        \
-	gt_check((long long)(a) == (long long)(b), "%s (got %lld, want %lld)", what, \
-		 (long long)(a), (long long)(b))
+/* Equality of two integers with both values shown; each evaluated once
+ * (a call with side effects, such as an interrupt wait, runs once). */
+static inline int gt_check_eq(long long a, long long b, const char *what)
+{
+	return gt_check(a == b, "%s (got %lld, want %lld)", what, a, b);
+}
+#define CHECK_EQ(a, b, what) gt_check_eq((long long)(a), (long long)(b), what)
 
 static inline int gt_done(void)
 {

@@ -121,6 +121,7 @@ static int setup_rpi3(void **state)
 
 	tree_blank(e->dev, "uio0", 0x1000);
 	tree_blank(e->dev, "uio1", 0x1000);
+	tree_blank(e->dev, "uio2", 0x1000);
 	*state = e;
 	return 0;
 }
@@ -140,8 +141,8 @@ static void rpi3_timer_and_gpiomem(void **state)
 	udrv_dev *dev;
 
 	(void)state;
-	assert_int_equal(udrv_uio_scan(collect_names, names), 2);
-	assert_string_equal(names, "timer/1map;gpiomem/1map;");
+	assert_int_equal(udrv_uio_scan(collect_names, names), 3);
+	assert_string_equal(names, "timer/1map;gpiomem/1map;serial/1map;");
 	/* The brief's device, found by name, not by number. */
 	dev = udrv_open("name:gpiomem");
 	assert_non_null(dev);
@@ -159,6 +160,28 @@ static void rpi3_timer_and_gpiomem(void **state)
 	udrv_close(dev);
 }
 
+/*
+ * Board rpi3's AUX mini UART, as the 6.1 kernel published it: map0 addr
+ * 0x3f215000 offset 0x40 size 0x1000; the node's reg <0x7e215040 0x40>.
+ * The window is the 0x40 bytes at 0x3f215040, inside the one page mapped.
+ */
+static void rpi3_unaligned_mini_uart(void **state)
+{
+	struct udrv_map_info mi;
+	uint32_t v;
+	udrv_dev *dev;
+
+	(void)state;
+	dev = udrv_open("name:serial");
+	assert_non_null(dev);
+	assert_int_equal(udrv_map_info(dev, 0, &mi), 0);
+	assert_true(mi.addr == 0x3f215040 && mi.size == 0x40 && mi.offset == 0x40);
+	assert_string_equal(mi.name, "serial@7e215040");
+	assert_int_equal(udrv_read32(dev, 0, 0x3c, &v), 0);
+	assert_int_equal(udrv_read32(dev, 0, 0x40, &v), -ERANGE);
+	udrv_close(dev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -166,6 +189,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(pc_irq_enable_clears_intx_disable_only, setup_pc, teardown),
 		cmocka_unit_test_setup_teardown(pc_open_by_pci_address, setup_pc, teardown),
 		cmocka_unit_test_setup_teardown(rpi3_timer_and_gpiomem, setup_rpi3, teardown),
+		cmocka_unit_test_setup_teardown(rpi3_unaligned_mini_uart, setup_rpi3, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

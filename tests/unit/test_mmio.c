@@ -164,6 +164,54 @@ static void unsupported_ops_are_enotsup(void **state)
 	udrv_dma_free(dev, &dma); /* empty buffer: nothing to do */
 }
 
+/* A backend reaching a non-mmappable region another way (VFIO: pread/pwrite). */
+static unsigned rw_calls, rw_width;
+static uint64_t rw_off;
+static int fake_region_rw(udrv_dev *dev, unsigned idx, uint64_t off, void *val, unsigned width,
+			  bool write)
+{
+	(void)dev;
+	(void)idx;
+	rw_calls++;
+	rw_off = off;
+	rw_width = width;
+	if (write)
+		memcpy(mem + off, val, width);
+	else
+		memcpy(val, mem + off, width);
+	return 0;
+}
+
+static void unmappable_region_goes_through_the_backend(void **state)
+{
+	static const struct udrv_backend rw_backend = { .name = "rw", .region_rw = fake_region_rw };
+	udrv_dev *dev = udrv__dev_new(&rw_backend);
+	uint16_t v16 = 0;
+	uint8_t v8 = 0;
+
+	(void)state;
+	assert_non_null(dev);
+	for (unsigned i = 0; i < sizeof(mem); i++)
+		mem[i] = (uint8_t)i;
+	dev->nregions = 1;
+	dev->regions[0].info.size = 16; /* an I/O port BAR: not mappable */
+	rw_calls = 0;
+	assert_int_equal(udrv_read16(dev, 0, 6, &v16), 0);
+	assert_int_equal(v16, 0x0706);
+	assert_true(rw_calls == 1 && rw_off == 6 && rw_width == 2);
+	assert_int_equal(udrv_write8(dev, 0, 15, 0xaa), 0);
+	assert_int_equal(mem[15], 0xaa);
+	/* Checked first, as for a mapping: nothing reaches the backend. */
+	rw_calls = 0;
+	assert_int_equal(udrv_read8(dev, 0, 16, &v8), -ERANGE);
+	assert_int_equal(udrv_read16(dev, 0, 3, &v16), -EINVAL);
+	assert_int_equal(rw_calls, 0);
+	errno = 0;
+	assert_null(udrv_map(dev, 0));
+	assert_int_equal(errno, ENOTSUP);
+	udrv_close(dev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -173,6 +221,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(null_arguments, setup, teardown),
 		cmocka_unit_test_setup_teardown(map_index_checks, setup, teardown),
 		cmocka_unit_test_setup_teardown(unsupported_ops_are_enotsup, setup, teardown),
+		cmocka_unit_test(unmappable_region_goes_through_the_backend),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

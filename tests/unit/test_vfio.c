@@ -18,6 +18,8 @@
 #include "../../lib/vfio.c"
 #include "tree.h"
 
+static const struct udrv__vfio_fds nofds = { -1, -1, -1 };
+
 /* ---- parse_pci_addr ---------------------------------------------------- */
 
 static void test_pci_addr(void **state)
@@ -174,9 +176,9 @@ static void test_open_missing_device(void **state)
 	(void)state;
 	expect_open_errno("pci:" ADDR, ENOENT);
 	errno = 0;
-	assert_null(udrv__vfio_open(ADDR));
+	assert_null(udrv__vfio_open(ADDR, &nofds));
 	assert_int_equal(errno, ENOENT);
-	assert_null(udrv__vfio_open("pci:0000:00:03"));
+	assert_null(udrv__vfio_open("pci:0000:00:03", &nofds));
 	assert_int_equal(errno, EINVAL);
 }
 
@@ -187,7 +189,7 @@ static void test_open_other_driver(void **state)
 	add_pci(e->sys, "e1000", "3");
 	expect_open_errno("pci:" ADDR, ENODEV);
 	/* The backend checks on its own too, whoever calls it. */
-	assert_null(udrv__vfio_open(ADDR));
+	assert_null(udrv__vfio_open(ADDR, &nofds));
 	assert_int_equal(errno, ENODEV);
 }
 

@@ -40,7 +40,7 @@ char *tree_new(void)
 	return root;
 }
 
-void tree_put(const char *root, const char *rel, const char *content)
+void tree_put_bin(const char *root, const char *rel, const void *content, size_t len)
 {
 	char path[PATH_MAX];
 	FILE *f;
@@ -50,8 +50,14 @@ void tree_put(const char *root, const char *rel, const char *content)
 	f = fopen(path, "w");
 	if (!f)
 		die("fopen", path);
-	fputs(content, f);
+	if (fwrite(content, 1, len, f) != len)
+		die("fwrite", path);
 	fclose(f);
+}
+
+void tree_put(const char *root, const char *rel, const char *content)
+{
+	tree_put_bin(root, rel, content, strlen(content));
 }
 
 void tree_blank(const char *root, const char *rel, size_t size)

@@ -9,6 +9,8 @@
 char *tree_new(void);
 /* Write @content to @root/@rel, creating parent directories. */
 void tree_put(const char *root, const char *rel, const char *content);
+/* Binary content (device-tree properties hold NUL bytes). */
+void tree_put_bin(const char *root, const char *rel, const void *content, size_t len);
 /* Make @root/@rel a file of @size zero bytes (a stand-in device node). */
 void tree_blank(const char *root, const char *rel, size_t size);
 void tree_link(const char *root, const char *rel, const char *target);

@@ -18,7 +18,10 @@ static const struct {
 	const char *args;
 	const char *help;
 } commands[] = {
-	{ "list", udrvctl_list, "", "list UIO devices and their maps" },
+	{ "list", udrvctl_list, "[-v]", "list UIO devices and vfio-pci devices with their maps" },
+	{ "dump", udrvctl_dump, "SPEC [MAP [OFF [LEN]]]", "registers as a hex table (--width 8|16|32|64)" },
+	{ "read", udrvctl_read, "SPEC MAP OFF", "read one register (--width, default 32)" },
+	{ "write", udrvctl_write, "SPEC MAP OFF VALUE", "write one register (--width, default 32)" },
 	{ "status", udrvctl_status, "[NAME] [--json]", "state of supervised drivers" },
 	{ "start", udrvctl_start, "NAME [--no-block]", "start a driver, wait until it is ready" },
 	{ "stop", udrvctl_stop, "NAME [--no-block]", "stop a driver, wait until it is stopped" },
@@ -32,7 +35,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: udrvctl [--control PATH] COMMAND [ARGS]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-14s %-18s %s\n", commands[i].name, commands[i].args, commands[i].help);
+		fprintf(f, "  %-14s %-24s %s\n", commands[i].name, commands[i].args, commands[i].help);
 	fprintf(f, "\n--control PATH  the supervisor's control socket (default $UDRV_CONTROL or\n"
 		   "                " UDRVCTL_DEFAULT_CONTROL ")\n");
 }

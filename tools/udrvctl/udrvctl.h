@@ -12,6 +12,11 @@ extern const char *udrvctl_control_path;
 /* list.c: UIO/VFIO devices on this machine (no supervisor needed). */
 int udrvctl_list(int argc, char **argv);
 
+/* regs.c: register dump/read/write through libudrv (no supervisor needed). */
+int udrvctl_dump(int argc, char **argv);
+int udrvctl_read(int argc, char **argv);
+int udrvctl_write(int argc, char **argv);
+
 /* ctl.c: commands talking to driver_supervisor. Return the exit status. */
 int udrvctl_status(int argc, char **argv);
 int udrvctl_start(int argc, char **argv);

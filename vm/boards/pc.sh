@@ -64,6 +64,10 @@ board_qemu() {
 	local boot=$1 append="console=ttyS0 quiet panic=-1 no_timer_check"
 	local -a a=(qemu-system-x86_64 -M q35,kernel-irqchip=split -m 512
 		-nic none -kernel "$boot/kernel" -initrd "$boot/initrd" -device edu,addr=03.0)
+	# QEMU's PCI test device (1b36:0005, hw/misc/pci-testdev.c): BAR1 is an
+	# I/O port BAR, which VFIO cannot mmap: the pread/pwrite path's device.
+	# Nothing binds it unless a test does.
+	a+=(-device pci-testdev,addr=04.0)
 	# VFIO needs an IOMMU for a viable group; UIO runs without one, as on
 	# most real machines that use uio_pci_generic.
 	if [ "$VM_BIND" = vfio ]; then

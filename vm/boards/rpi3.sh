@@ -1,7 +1,9 @@
 # vm/boards/rpi3.sh - board "rpi3": Raspberry Pi 3B (qemu-system-aarch64
 # -M raspi3b) with the Linux platform UIO driver on two device-tree nodes:
 # uio0 = timer @0x3f003000 (BCM2835 system timer, compare channel 1 IRQ),
-# uio1 = gpiomem @0x3f200000 size 0x1000 (GPIO block).
+# uio1 = gpiomem @0x3f200000 size 0x1000 (GPIO block),
+# uio2 = serial @0x3f215040 size 0x40 (the AUX mini UART: a register window
+# that is not page aligned, as real boards have; no interrupt).
 # Sourced by vm/run; interface in vm/README.md. Recipe: shared/VM-RECIPE.md.
 #
 # Debian's arm64 kernel has uio.ko but not uio_pdrv_genirq, so board_prepare
@@ -12,7 +14,7 @@
 
 BOARD_ARCH=arm64
 BOARD_DEPS=rpi3
-BOARD_HOST_CMDS="qemu-system-aarch64 aarch64-linux-gnu-gcc aarch64-linux-gnu-strip make dtc fdtget cpio gzip tar xz apt-get apt-cache dpkg dpkg-deb"
+BOARD_HOST_CMDS="qemu-system-aarch64 aarch64-linux-gnu-gcc aarch64-linux-gnu-strip make dtc fdtget fdtput cpio gzip tar xz apt-get apt-cache dpkg dpkg-deb"
 BOARD_CACHE_REV=1
 # The raspi3b machine neither exits on poweroff nor on reboot: vm/run stops
 # QEMU once it has seen the end marker.
@@ -161,15 +163,29 @@ board_prepare() {
 	rpi3_build_module "$abi" "$ver" "$w" "$out"
 }
 
+# rpi3_run_dtb BOOT: the per-run device tree, the cached one plus the AUX
+# mini UART (BCM2835 ARM Peripherals, 2.1-2.2: 0x7e215040, 0x40 bytes) handed
+# to generic-uio without its interrupt. Done per run with fdtput (a few ms)
+# on a copy, so the shared cache stays the same for every worktree.
+rpi3_run_dtb() {
+	local boot=$1 node=/soc/serial@7e215040
+	cp "$boot/rpi3b-uio.dtb" "$boot/rpi3b-run.dtb" &&
+		fdtput -t s "$boot/rpi3b-run.dtb" "$node" compatible generic-uio &&
+		fdtput -d "$boot/rpi3b-run.dtb" "$node" interrupts &&
+		[ "$(fdtget -tx "$boot/rpi3b-run.dtb" "$node" reg)" = "7e215040 40" ] ||
+		vm_die "cannot add the generic-uio mini UART to the device tree"
+}
+
 board_qemu() {
 	local boot=$1
+	rpi3_run_dtb "$boot" >&2
 	# raspi3b: 4 Cortex-A53, exactly 1 GiB; the PL011 UART (ttyAMA0) is
 	# serial0, which -nographic puts on the console vm/run captures.
 	# thread=single runs the 4 vCPUs round-robin on one host thread: on a
 	# busy 2-core host, multi-threaded TCG spent 15-22 s per boot (vCPUs
 	# spinning on locks held by descheduled ones), single-threaded 3.5-4.7 s.
 	printf '%s\n' qemu-system-aarch64 -M raspi3b -m 1G -accel tcg,thread=single \
-		-kernel "$boot/Image" -dtb "$boot/rpi3b-uio.dtb" -initrd "$boot/initrd" \
+		-kernel "$boot/Image" -dtb "$boot/rpi3b-run.dtb" -initrd "$boot/initrd" \
 		-append "console=ttyAMA0 quiet panic=-1"
 }
 
@@ -182,22 +198,23 @@ insmod /lib/modules/udrv/uio_pdrv_genirq.ko of_id=generic-uio ||
 # Both nodes must be bound, and their /dev nodes present (devtmpfs creates
 # them asynchronously). Export which uioN is which for tests.
 rpi3_i=0
-UDRV_UIO_TIMER= UDRV_UIO_GPIOMEM=
+UDRV_UIO_TIMER= UDRV_UIO_GPIOMEM= UDRV_UIO_AUX=
 while :; do
 	for rpi3_d in /sys/class/uio/uio*; do
 		[ -e "/dev/${rpi3_d##*/}" ] || continue
 		case $(cat "$rpi3_d/name" 2>/dev/null) in
 		timer) UDRV_UIO_TIMER=${rpi3_d##*/} ;;
 		gpiomem) UDRV_UIO_GPIOMEM=${rpi3_d##*/} ;;
+		serial) UDRV_UIO_AUX=${rpi3_d##*/} ;;
 		esac
 	done
-	[ -n "$UDRV_UIO_TIMER" ] && [ -n "$UDRV_UIO_GPIOMEM" ] && break
+	[ -n "$UDRV_UIO_TIMER" ] && [ -n "$UDRV_UIO_GPIOMEM" ] && [ -n "$UDRV_UIO_AUX" ] && break
 	rpi3_i=$((rpi3_i + 1))
 	[ $rpi3_i -gt 250 ] &&
-		udrv_fail "uio_pdrv_genirq did not bind both generic-uio nodes (timer='$UDRV_UIO_TIMER' gpiomem='$UDRV_UIO_GPIOMEM')"
+		udrv_fail "uio_pdrv_genirq did not bind the generic-uio nodes (timer='$UDRV_UIO_TIMER' gpiomem='$UDRV_UIO_GPIOMEM' serial='$UDRV_UIO_AUX')"
 	sleep 0.02
 done
-export UDRV_UIO_TIMER UDRV_UIO_GPIOMEM
+export UDRV_UIO_TIMER UDRV_UIO_GPIOMEM UDRV_UIO_AUX
 unset rpi3_i rpi3_d
 EOF
 }
