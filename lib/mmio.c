@@ -53,6 +53,20 @@ volatile void *udrv_map(udrv_dev *dev, unsigned idx)
 	return rg->regs;
 }
 
+int udrv_mmio_get(udrv_dev *dev, unsigned idx, struct udrv_mmio *m)
+{
+	if (!dev || !m)
+		return -EINVAL;
+	if (idx >= dev->nregions)
+		return -ERANGE;
+	/* The region as the backend described and mapped it: no window math here. */
+	if (!dev->regions[idx].regs && !udrv_map(dev, idx))
+		return -errno;
+	m->base = dev->regions[idx].regs;
+	m->size = dev->regions[idx].info.size;
+	return 0;
+}
+
 /* Resolve (idx, off, width) to an address, or a negative errno. */
 static int reg_addr(udrv_dev *dev, unsigned idx, uint64_t off, unsigned width,
 		    volatile void **out)
