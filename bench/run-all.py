@@ -524,7 +524,7 @@ def row_irq(res, args, tmp):
     for bind in ["uio", "vfio"]:
         run_external(res, "irq-" + bind,
                      [os.path.join(SRC, "vm", "run"), "--board", "pc", "--bind", bind, "--put",
-                      exe, "--", "irq_latency", "--records", "--tag", bind, "-n", n], 1800)
+                      exe, "--", "irq_latency", "--records", "--tag", bind, "-n", n, "--idle", "2" if args.quick else "10"], 1800)
 
 
 ROWS = {

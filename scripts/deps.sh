@@ -3,7 +3,7 @@
 # and idempotently: nothing is installed (and apt-get update is not run)
 # when everything is already there.
 #
-#   scripts/deps.sh [GROUP...]     GROUP: build pc rpi3 bench all (default: all but bench)
+#   scripts/deps.sh [GROUP...]     GROUP: build pc rpi3 bench all (default: all)
 #   scripts/deps.sh --list [GROUP...]   print the packages, install nothing
 #
 # Runs apt-get as root, through sudo otherwise. Add new packages to the
@@ -38,12 +38,12 @@ for a in "$@"; do
 	case $a in
 	--list) list_only=1 ;;
 	build|pc|rpi3|bench) groups="$groups $a" ;;
-	all) groups="$groups build pc rpi3" ;;
+	all) groups="$groups build pc rpi3 bench" ;;
 	-h|--help) usage ;;
 	*) echo "scripts/deps.sh: unknown group '$a' (groups: build pc rpi3 bench all)" >&2; exit 2 ;;
 	esac
 done
-[ -n "$groups" ] || groups="build pc rpi3"
+[ -n "$groups" ] || groups="build pc rpi3 bench"
 
 pkgs= archs=
 for g in $groups; do
