@@ -16,7 +16,6 @@
  * Its own memory is small, as a supervisor's is: the difference between
  * the modes is the kernel's process creation, not the copy of a big heap.
  */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <linux/sched.h>
 #include <poll.h>
