@@ -59,9 +59,17 @@ asan: $(BUILD_ASAN)/build.ninja
 test-unit: build
 	meson test -C $(BUILD) --suite unit --print-errorlogs
 
-# Figures, not pass/fail: supervisor restart latency, interrupt latency.
-bench: build
-	meson test -C $(BUILD) --benchmark --verbose
+# Figures, not pass/fail: every comparison (bench/README.md) in one run,
+# one table, raw samples and histograms in $(BUILD)/bench/. BENCH_QUICK=1:
+# a few samples per row and no guest rows (what `make test` checks runs).
+# BENCH_ROWS=restart,scale,... picks rows.
+BENCH_QUICK ?=
+bench: export BENCH_QUICK := $(BENCH_QUICK)
+bench:
+	scripts/deps.sh build pc bench
+	$(MAKE) build
+	@if [ -z "$(BENCH_QUICK)" ]; then vm/run --board pc --prepare; fi
+	python3 bench/run-all.py --build $(BUILD)
 
 demo: deps
 	$(MAKE) build cross

@@ -21,6 +21,7 @@
 #ifndef UDRV_H
 #define UDRV_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -149,6 +150,79 @@ int udrv_write8(udrv_dev *dev, unsigned idx, uint64_t off, uint8_t val);
 int udrv_write16(udrv_dev *dev, unsigned idx, uint64_t off, uint16_t val);
 int udrv_write32(udrv_dev *dev, unsigned idx, uint64_t off, uint32_t val);
 int udrv_write64(udrv_dev *dev, unsigned idx, uint64_t off, uint64_t val);
+
+/*
+ * Fast-path register access: the same checks as udrv_read*()/udrv_write*(),
+ * inline, against a base and size cached in a small struct, so that for a
+ * constant offset the compiler folds the alignment check and hoists the
+ * bounds check out of loops (about the cost of a raw volatile pointer).
+ *
+ *     struct udrv_mmio m;
+ *     if (udrv_mmio_get(dev, 0, &m) < 0) ...
+ *     udrv_mmio_write32(&m, 0x60, 1);
+ *
+ * udrv_mmio_get - map region @idx if needed and fill @m with its first
+ * register and size (the region as udrv_map()/udrv_map_info() describe it).
+ * @m stays valid until udrv_close(). Returns 0, -EINVAL for a NULL argument,
+ * -ERANGE for a bad index, or udrv_map()'s error as -errno.
+ *
+ * udrv_mmio_readN/writeN - access of exactly N bits at byte offset @off.
+ * Returns 0, -ERANGE when [off, off+N/8) is not inside the region (checked
+ * without overflow; nothing is touched; also for a zeroed struct), -EINVAL
+ * when @off is misaligned or a pointer argument is NULL. Barriers as for
+ * udrv_read*()/udrv_write*().
+ */
+struct udrv_mmio {
+	volatile uint8_t *base; /* first register of the region */
+	uint64_t size;          /* bytes: accesses are checked against it */
+};
+
+int udrv_mmio_get(udrv_dev *dev, unsigned idx, struct udrv_mmio *m);
+
+/* Device-memory barriers: after a read, before a write (see lib/mmio.h). */
+#if defined(__aarch64__)
+#define udrv__rmb() __asm__ __volatile__("dmb oshld" ::: "memory")
+#define udrv__wmb() __asm__ __volatile__("dmb oshst" ::: "memory")
+#elif defined(__x86_64__) || defined(__i386__)
+#define udrv__rmb() __asm__ __volatile__("" ::: "memory")
+#define udrv__wmb() __asm__ __volatile__("" ::: "memory")
+#else
+#define udrv__rmb() __sync_synchronize()
+#define udrv__wmb() __sync_synchronize()
+#endif
+
+#define UDRV__MMIO_RW(bits)                                                          \
+	static inline int udrv_mmio_read##bits(const struct udrv_mmio *m, uint64_t off, \
+					       uint##bits##_t *val)                   \
+	{                                                                            \
+		if (!m || !val)                                                      \
+			return -EINVAL;                                              \
+		if (m->size < (bits) / 8 || off > m->size - (bits) / 8)              \
+			return -ERANGE;                                              \
+		if (off & ((bits) / 8 - 1))                                          \
+			return -EINVAL;                                              \
+		*val = *(volatile uint##bits##_t *)(m->base + off);                   \
+		udrv__rmb();                                                         \
+		return 0;                                                            \
+	}                                                                            \
+	static inline int udrv_mmio_write##bits(const struct udrv_mmio *m, uint64_t off, \
+						uint##bits##_t val)                  \
+	{                                                                            \
+		if (!m)                                                              \
+			return -EINVAL;                                              \
+		if (m->size < (bits) / 8 || off > m->size - (bits) / 8)              \
+			return -ERANGE;                                              \
+		if (off & ((bits) / 8 - 1))                                          \
+			return -EINVAL;                                              \
+		udrv__wmb();                                                         \
+		*(volatile uint##bits##_t *)(m->base + off) = val;                    \
+		return 0;                                                            \
+	}
+UDRV__MMIO_RW(8)
+UDRV__MMIO_RW(16)
+UDRV__MMIO_RW(32)
+UDRV__MMIO_RW(64)
+#undef UDRV__MMIO_RW
 
 /*
  * udrv_irq_enable - (re-)arm the device's interrupt in the kernel driver.

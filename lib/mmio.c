@@ -55,6 +55,20 @@ volatile void *udrv_map(udrv_dev *dev, unsigned idx)
 	return rg->regs;
 }
 
+int udrv_mmio_get(udrv_dev *dev, unsigned idx, struct udrv_mmio *m)
+{
+	if (!dev || !m)
+		return -EINVAL;
+	if (idx >= dev->nregions)
+		return -ERANGE;
+	/* The region as the backend described and mapped it: no window math here. */
+	if (!dev->regions[idx].regs && !udrv_map(dev, idx))
+		return -errno;
+	m->base = dev->regions[idx].regs;
+	m->size = dev->regions[idx].info.size;
+	return 0;
+}
+
 /*
  * Resolve (idx, off, width) to an address (0), or 1 when the region cannot
  * be mmapped but the backend reaches it otherwise (VFIO: pread/pwrite on the

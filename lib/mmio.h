@@ -17,16 +17,9 @@
 
 #include <stdint.h>
 
-#if defined(__aarch64__)
-#define udrv__rmb() __asm__ __volatile__("dmb oshld" ::: "memory")
-#define udrv__wmb() __asm__ __volatile__("dmb oshst" ::: "memory")
-#elif defined(__x86_64__) || defined(__i386__)
-#define udrv__rmb() __asm__ __volatile__("" ::: "memory")
-#define udrv__wmb() __asm__ __volatile__("" ::: "memory")
-#else
-#define udrv__rmb() __sync_synchronize()
-#define udrv__wmb() __sync_synchronize()
-#endif
+/* udrv__rmb()/udrv__wmb() live in the public header: the inline
+ * udrv_mmio_*() accessors need them. */
+#include "udrv.h"
 
 /* One load or store of exactly the type's width: never split, never merged. */
 #define UDRV__ACCESSORS(bits)                                                    \

@@ -3,7 +3,7 @@
 # and idempotently: nothing is installed (and apt-get update is not run)
 # when everything is already there.
 #
-#   scripts/deps.sh [GROUP...]     GROUP: build pc rpi3 all (default: all)
+#   scripts/deps.sh [GROUP...]     GROUP: build pc rpi3 bench all (default: all)
 #   scripts/deps.sh --list [GROUP...]   print the packages, install nothing
 #
 # Runs apt-get as root, through sudo otherwise. Add new packages to the
@@ -21,11 +21,14 @@ PKGS_pc="qemu-system-x86 busybox-static cpio gzip util-linux"
 # arm64 kernel, headers and busybox are apt-get downloaded (needs the arm64
 # architecture in dpkg, added here).
 PKGS_rpi3="qemu-system-arm gcc-aarch64-linux-gnu libc6-dev-arm64-cross device-tree-compiler make xz-utils cpio gzip"
+# `make bench`: the supervisors compared against (s6-supervise, runit's runsv),
+# gnuplot for the histograms, valgrind (callgrind) for instruction counts.
+PKGS_bench="s6 runit gnuplot-nox valgrind"
 # Groups whose packages need a foreign dpkg architecture.
 ARCH_rpi3=arm64
 
 usage() {
-	echo "usage: scripts/deps.sh [--list] [build|pc|rpi3|all]..." >&2
+	echo "usage: scripts/deps.sh [--list] [build|pc|rpi3|bench|all]..." >&2
 	exit 2
 }
 
@@ -34,13 +37,13 @@ groups=
 for a in "$@"; do
 	case $a in
 	--list) list_only=1 ;;
-	build|pc|rpi3) groups="$groups $a" ;;
-	all) groups="$groups build pc rpi3" ;;
+	build|pc|rpi3|bench) groups="$groups $a" ;;
+	all) groups="$groups build pc rpi3 bench" ;;
 	-h|--help) usage ;;
-	*) echo "scripts/deps.sh: unknown group '$a' (groups: build pc rpi3 all)" >&2; exit 2 ;;
+	*) echo "scripts/deps.sh: unknown group '$a' (groups: build pc rpi3 bench all)" >&2; exit 2 ;;
 	esac
 done
-[ -n "$groups" ] || groups="build pc rpi3"
+[ -n "$groups" ] || groups="build pc rpi3 bench"
 
 pkgs= archs=
 for g in $groups; do
@@ -114,7 +117,7 @@ as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
 if [ -n "$missing" ]; then
 	echo "scripts/deps.sh: installing:$missing"
 	# shellcheck disable=SC2086
-	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q \
 		--no-install-recommends $missing
 fi
 echo "scripts/deps.sh: done"

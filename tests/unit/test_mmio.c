@@ -212,6 +212,107 @@ static void unmappable_region_goes_through_the_backend(void **state)
 	udrv_close(dev);
 }
 
+/*
+ * The inline fast path (udrv_mmio_get + udrv_mmio_readN/writeN in udrv.h):
+ * the same answers as the out-of-line calls, for every width and edge.
+ */
+static void inline_get_describes_the_region(void **state)
+{
+	udrv_dev *dev = *state;
+	struct udrv_mmio m = { 0 };
+
+	assert_int_equal(udrv_mmio_get(dev, 0, &m), 0);
+	assert_ptr_equal(m.base, mem);
+	assert_int_equal(m.size, sizeof(mem));
+	assert_int_equal(udrv_mmio_get(dev, 1, &m), 0);
+	assert_int_equal(m.size, 2);
+	assert_int_equal(udrv_mmio_get(dev, 2, &m), -ERANGE);
+	assert_int_equal(udrv_mmio_get(dev, UINT32_MAX, &m), -ERANGE);
+	assert_int_equal(udrv_mmio_get(NULL, 0, &m), -EINVAL);
+	assert_int_equal(udrv_mmio_get(dev, 0, NULL), -EINVAL);
+}
+
+static void inline_roundtrip(void **state)
+{
+	struct udrv_mmio m;
+	uint8_t v8;
+	uint16_t v16;
+	uint32_t v32;
+	uint64_t v64;
+
+	assert_int_equal(udrv_mmio_get(*state, 0, &m), 0);
+	assert_int_equal(udrv_mmio_read32(&m, 60, &v32), 0);
+	assert_int_equal(v32, 0x3f3e3d3c);
+	expect_untouched();
+	assert_int_equal(udrv_mmio_write8(&m, 9, 0xaa), 0);
+	snapshot[9] = 0xaa;
+	assert_untouched();
+	assert_int_equal(udrv_mmio_read8(&m, 9, &v8), 0);
+	assert_int_equal(v8, 0xaa);
+	assert_int_equal(udrv_mmio_write16(&m, 62, 0x1234), 0);
+	assert_int_equal(udrv_mmio_read16(&m, 62, &v16), 0);
+	assert_int_equal(v16, 0x1234);
+	assert_int_equal(udrv_mmio_write32(&m, 4, 0xdeadbeef), 0);
+	assert_int_equal(udrv_read32(*state, 0, 4, &v32), 0); /* both paths see one region */
+	assert_int_equal(v32, 0xdeadbeef);
+	assert_int_equal(udrv_mmio_write64(&m, 56, 0x0102030405060708ull), 0);
+	assert_int_equal(udrv_mmio_read64(&m, 56, &v64), 0);
+	assert_true(v64 == 0x0102030405060708ull);
+}
+
+static void inline_checks_match_the_calls(void **state)
+{
+	udrv_dev *dev = *state;
+	struct udrv_mmio m, small, zero = { 0 };
+	uint32_t v32 = 0x55, w32 = 0x55;
+	uint64_t v64 = 0;
+	/* offsets around the edges, and ones that would wrap a naive check */
+	const uint64_t offs[] = { 0, 1, 2, 3, 4, 56, 60, 61, 62, 63, 64, 65, 4096,
+				  UINT64_MAX, UINT64_MAX - 1, UINT64_MAX - 3, UINT64_MAX - 7 };
+
+	assert_int_equal(udrv_mmio_get(dev, 0, &m), 0);
+	assert_int_equal(udrv_mmio_get(dev, 1, &small), 0);
+	expect_untouched();
+	for (unsigned i = 0; i < sizeof(offs) / sizeof(offs[0]); i++) {
+		uint64_t o = offs[i];
+		uint8_t a8 = 0, b8 = 0;
+		uint16_t a16 = 0, b16 = 0;
+
+		assert_int_equal(udrv_mmio_read8(&m, o, &a8), udrv_read8(dev, 0, o, &b8));
+		assert_int_equal(udrv_mmio_read16(&m, o, &a16), udrv_read16(dev, 0, o, &b16));
+		assert_int_equal(udrv_mmio_read32(&m, o, &v32), udrv_read32(dev, 0, o, &w32));
+		assert_int_equal(udrv_mmio_read64(&m, o, &v64), udrv_read64(dev, 0, o, &v64));
+		assert_int_equal(a8, b8);
+		assert_int_equal(a16, b16);
+		assert_int_equal(v32, w32);
+		/* writes that must fail touch nothing */
+		if (udrv_write32(dev, 0, o, 0) < 0)
+			assert_int_equal(udrv_mmio_write32(&m, o, 1), udrv_write32(dev, 0, o, 1));
+		if (udrv_write64(dev, 0, o, 0) < 0)
+			assert_int_equal(udrv_mmio_write64(&m, o, 1), udrv_write64(dev, 0, o, 1));
+		if (udrv_write16(dev, 0, o, 0) < 0)
+			assert_int_equal(udrv_mmio_write16(&m, o, 1), udrv_write16(dev, 0, o, 1));
+		if (udrv_write8(dev, 0, o, 0) < 0)
+			assert_int_equal(udrv_mmio_write8(&m, o, 1), udrv_write8(dev, 0, o, 1));
+	}
+	memcpy(snapshot, mem, sizeof(mem)); /* the in-range zero writes above */
+	v32 = 0x55;
+	assert_int_equal(udrv_mmio_write32(&m, 64, 1), -ERANGE);
+	assert_int_equal(udrv_mmio_write32(&m, 62, 1), -ERANGE);
+	assert_int_equal(udrv_mmio_write32(&m, UINT64_MAX - 3, 1), -ERANGE);
+	assert_int_equal(udrv_mmio_read32(&m, UINT64_MAX - 2, &v32), -ERANGE);
+	assert_int_equal(v32, 0x55); /* output not written on error */
+	assert_int_equal(udrv_mmio_write32(&m, 2, 1), -EINVAL);
+	assert_int_equal(udrv_mmio_write64(&m, 4, 1), -EINVAL);
+	assert_int_equal(udrv_mmio_read32(&small, 0, &v32), -ERANGE); /* region < width */
+	assert_int_equal(udrv_mmio_read16(&small, 0, &(uint16_t){ 0 }), 0);
+	assert_int_equal(udrv_mmio_write8(&zero, 0, 1), -ERANGE);     /* never filled */
+	assert_int_equal(udrv_mmio_read32(&m, 0, NULL), -EINVAL);
+	assert_int_equal(udrv_mmio_read32(NULL, 0, &v32), -EINVAL);
+	assert_int_equal(udrv_mmio_write32(NULL, 0, 1), -EINVAL);
+	assert_untouched();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -222,6 +323,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(map_index_checks, setup, teardown),
 		cmocka_unit_test_setup_teardown(unsupported_ops_are_enotsup, setup, teardown),
 		cmocka_unit_test(unmappable_region_goes_through_the_backend),
+}
+
+		cmocka_unit_test_setup_teardown(inline_get_describes_the_region, setup, teardown),
+		cmocka_unit_test_setup_teardown(inline_roundtrip, setup, teardown),
+		cmocka_unit_test_setup_teardown(inline_checks_match_the_calls, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
