@@ -57,6 +57,12 @@ int main(int argc, char **argv)
 			udrvctl_control_path = argv[++i];
 		} else if (strncmp(argv[i], "--control=", 10) == 0) {
 			udrvctl_control_path = argv[i] + 10;
+		} else if (nargs == 0 && strcmp(argv[i], "--list-commands") == 0) {
+			/* hidden: the command table, for tests/man and the completion */
+			for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++)
+				printf("%s\n", commands[c].name);
+			free(args);
+			return 0;
 		} else if (nargs == 0 && (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)) {
 			usage(stdout);
 			free(args);
