@@ -12,7 +12,9 @@
 set -eu
 
 # Build and host tests.
-PKGS_build="meson ninja-build pkg-config gcc libc6-dev libcmocka-dev valgrind python3"
+# scdoc builds the man pages, mandoc lints them (tests/man), bash-completion
+# gives the completions directory (pkg-config) and the test's helpers.
+PKGS_build="meson ninja-build pkg-config gcc libc6-dev libcmocka-dev valgrind python3 scdoc mandoc bash-completion"
 # Board pc (vm/boards/pc.sh): QEMU, initramfs tools; the kernel and busybox
 # for the guest are fetched by vm/run with apt-get download (not installed).
 PKGS_pc="qemu-system-x86 busybox-static cpio gzip util-linux"
