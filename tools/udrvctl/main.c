@@ -25,13 +25,15 @@ static const struct {
 	{ "restart", udrvctl_restart, "NAME [--no-block]", "stop then start a driver" },
 	{ "reset-failed", udrvctl_reset_failed, "NAME", "clear a failed driver's state" },
 	{ "log", udrvctl_log, "NAME [-n N]", "a driver's last output lines (default 50)" },
+	{ "new", udrvctl_new, "NAME [--uio NAME|--pci ADDR] [--dir DIR]",
+	  "write a driver skeleton (C, registers.h, Makefile, unit)" },
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: udrvctl [--control PATH] COMMAND [ARGS]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-14s %-18s %s\n", commands[i].name, commands[i].args, commands[i].help);
+		fprintf(f, "  %-13s %-42s %s\n", commands[i].name, commands[i].args, commands[i].help);
 	fprintf(f, "\n--control PATH  the supervisor's control socket (default $UDRV_CONTROL or\n"
 		   "                " UDRVCTL_DEFAULT_CONTROL ")\n");
 }
