@@ -5,6 +5,8 @@
 #   make install PREFIX=/usr/local DESTDIR=
 BUILD     ?= build
 BUILD_A64 ?= build-aarch64
+# make cross ARCH=aarch64|armhf
+ARCH      ?= aarch64
 BUILD_ASAN ?= build-asan
 PREFIX    ?= /usr/local
 DESTDIR   ?=
@@ -24,12 +26,17 @@ $(BUILD)/build.ninja:
 build: $(BUILD)/build.ninja
 	ninja -C $(BUILD) -j$(NINJA_JOBS)
 
-# Static aarch64 binaries for board rpi3 (and a real Pi).
-$(BUILD_A64)/build.ninja:
-	meson setup $(BUILD_A64) --cross-file meson/aarch64-linux-gnu.ini -Ddefault_library=static
+# Static binaries for board rpi3 and a real Pi: aarch64 (64-bit OS) into
+# build-aarch64/, armhf (32-bit Raspberry Pi OS) into build-armhf/.
+CROSS_FILE_aarch64 = meson/aarch64-linux-gnu.ini
+CROSS_FILE_armhf = meson/arm-linux-gnueabihf.ini
+CROSS_BUILD = $(if $(filter aarch64,$(ARCH)),$(BUILD_A64),build-$(ARCH))
 
-cross: $(BUILD_A64)/build.ninja
-	ninja -C $(BUILD_A64) -j$(NINJA_JOBS)
+cross:
+	@[ -n "$(CROSS_FILE_$(ARCH))" ] || { echo "make cross: ARCH must be aarch64 or armhf" >&2; exit 2; }
+	[ -f $(CROSS_BUILD)/build.ninja ] || \
+		meson setup $(CROSS_BUILD) --cross-file $(CROSS_FILE_$(ARCH)) -Ddefault_library=static
+	ninja -C $(CROSS_BUILD) -j$(NINJA_JOBS)
 
 # Everything: unit tests (also under valgrind), supervisor tests on the host,
 # guest tests on the virtual boards. Boards are prepared (downloads, module
@@ -72,4 +79,4 @@ install: build
 	meson install -C $(BUILD) $(if $(DESTDIR),--destdir $(abspath $(DESTDIR)))
 
 clean:
-	rm -rf $(BUILD) $(BUILD_A64)
+	rm -rf $(BUILD) $(BUILD_A64) build-armhf
