@@ -3,7 +3,7 @@
 # and idempotently: nothing is installed (and apt-get update is not run)
 # when everything is already there.
 #
-#   scripts/deps.sh [GROUP...]     GROUP: build pc rpi3 all (default: all)
+#   scripts/deps.sh [GROUP...]     GROUP: build pc rpi3 armhf deb all (default: all)
 #   scripts/deps.sh --list [GROUP...]   print the packages, install nothing
 #
 # Runs apt-get as root, through sudo otherwise. Add new packages to the
@@ -23,11 +23,16 @@ PKGS_pc="qemu-system-x86 busybox-static cpio gzip util-linux"
 # arm64 kernel, headers and busybox are apt-get downloaded (needs the arm64
 # architecture in dpkg, added here).
 PKGS_rpi3="qemu-system-arm gcc-aarch64-linux-gnu libc6-dev-arm64-cross device-tree-compiler make xz-utils cpio gzip"
+# 32-bit Raspberry Pi OS binaries (make cross ARCH=armhf), run on board rpi3.
+PKGS_armhf="gcc-arm-linux-gnueabihf libc6-dev-armhf-cross"
+# Debian packages (make deb): debhelper, lintian; the cross builds use the
+# aarch64 and armhf toolchains above.
+PKGS_deb="debhelper dpkg-dev fakeroot lintian scdoc bash-completion"
 # Groups whose packages need a foreign dpkg architecture.
 ARCH_rpi3=arm64
 
 usage() {
-	echo "usage: scripts/deps.sh [--list] [build|pc|rpi3|all]..." >&2
+	echo "usage: scripts/deps.sh [--list] [build|pc|rpi3|armhf|deb|all]..." >&2
 	exit 2
 }
 
@@ -36,13 +41,13 @@ groups=
 for a in "$@"; do
 	case $a in
 	--list) list_only=1 ;;
-	build|pc|rpi3) groups="$groups $a" ;;
-	all) groups="$groups build pc rpi3" ;;
+	build|pc|rpi3|armhf|deb) groups="$groups $a" ;;
+	all) groups="$groups build pc rpi3 armhf deb" ;;
 	-h|--help) usage ;;
-	*) echo "scripts/deps.sh: unknown group '$a' (groups: build pc rpi3 all)" >&2; exit 2 ;;
+	*) echo "scripts/deps.sh: unknown group '$a' (groups: build pc rpi3 armhf deb all)" >&2; exit 2 ;;
 	esac
 done
-[ -n "$groups" ] || groups="build pc rpi3"
+[ -n "$groups" ] || groups="build pc rpi3 armhf deb"
 
 pkgs= archs=
 for g in $groups; do
