@@ -26,8 +26,10 @@ PKGS_rpi3="qemu-system-arm gcc-aarch64-linux-gnu libc6-dev-arm64-cross device-tr
 # 32-bit Raspberry Pi OS binaries (make cross ARCH=armhf), run on board rpi3.
 PKGS_armhf="gcc-arm-linux-gnueabihf libc6-dev-armhf-cross"
 # Debian packages (make deb): debhelper, lintian; the cross builds use the
-# aarch64 and armhf toolchains above.
-PKGS_deb="debhelper dpkg-dev fakeroot lintian scdoc bash-completion"
+# aarch64 and armhf toolchains above, and the target's real libc6 (its
+# shlibs give the packages their libc6 dependency: dpkg-shlibdeps).
+PKGS_deb="debhelper dpkg-dev fakeroot lintian scdoc bash-completion libc6:arm64 libc6:armhf"
+ARCH_deb="arm64 armhf"
 # Groups whose packages need a foreign dpkg architecture.
 ARCH_rpi3=arm64
 
