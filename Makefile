@@ -5,13 +5,15 @@
 #   make install PREFIX=/usr/local DESTDIR=
 BUILD     ?= build
 BUILD_A64 ?= build-aarch64
+# make cross ARCH=aarch64|armhf
+ARCH      ?= aarch64
 BUILD_ASAN ?= build-asan
 PREFIX    ?= /usr/local
 DESTDIR   ?=
 MESON_ARGS ?=
 NINJA_JOBS ?= 2
 
-.PHONY: all deps build cross asan test test-unit bench demo install clean
+.PHONY: all deps build cross asan test test-unit bench demo install deb clean
 
 all: build
 
@@ -24,12 +26,17 @@ $(BUILD)/build.ninja:
 build: $(BUILD)/build.ninja
 	ninja -C $(BUILD) -j$(NINJA_JOBS)
 
-# Static aarch64 binaries for board rpi3 (and a real Pi).
-$(BUILD_A64)/build.ninja:
-	meson setup $(BUILD_A64) --cross-file meson/aarch64-linux-gnu.ini -Ddefault_library=static
+# Static binaries for board rpi3 and a real Pi: aarch64 (64-bit OS) into
+# build-aarch64/, armhf (32-bit Raspberry Pi OS) into build-armhf/.
+CROSS_FILE_aarch64 = meson/aarch64-linux-gnu.ini
+CROSS_FILE_armhf = meson/arm-linux-gnueabihf.ini
+CROSS_BUILD = $(if $(filter aarch64,$(ARCH)),$(BUILD_A64),build-$(ARCH))
 
-cross: $(BUILD_A64)/build.ninja
-	ninja -C $(BUILD_A64) -j$(NINJA_JOBS)
+cross:
+	@[ -n "$(CROSS_FILE_$(ARCH))" ] || { echo "make cross: ARCH must be aarch64 or armhf" >&2; exit 2; }
+	[ -f $(CROSS_BUILD)/build.ninja ] || \
+		meson setup $(CROSS_BUILD) --cross-file $(CROSS_FILE_$(ARCH)) -Ddefault_library=static
+	ninja -C $(CROSS_BUILD) -j$(NINJA_JOBS)
 
 # Everything: unit tests (also under valgrind), supervisor tests on the host,
 # guest tests on the virtual boards. Boards are prepared (downloads, module
@@ -79,5 +86,21 @@ install: build
 	meson configure $(BUILD) -Dprefix=$(abspath $(PREFIX))
 	meson install -C $(BUILD) $(if $(DESTDIR),--destdir $(abspath $(DESTDIR)))
 
+# Debian packages (debian/, debhelper) into build-deb/ARCH/: `make deb` for
+# this machine, `make deb ARCH=arm64|armhf` cross (nocheck profile), then
+# lintian (errors fail). Built from a copy of the tracked files, so nothing
+# lands beside the source tree.
+comma := ,
+DEB_NATIVE := $(shell dpkg --print-architecture 2>/dev/null)
+DEB_ARCH = $(if $(filter command line,$(origin ARCH)),$(patsubst aarch64,arm64,$(ARCH)),$(DEB_NATIVE))
+deb:
+	rm -rf build-deb/$(DEB_ARCH) && mkdir -p build-deb/$(DEB_ARCH)/src
+	git ls-files -z --cached --others --exclude-standard | tar --null -T - -cf - | tar -xf - -C build-deb/$(DEB_ARCH)/src
+	cd build-deb/$(DEB_ARCH)/src && dpkg-buildpackage -us -uc -b \
+		$(if $(filter-out $(DEB_NATIVE),$(DEB_ARCH)),-a$(DEB_ARCH) -Pnocheck$(comma)cross -d)
+	rm -rf build-deb/$(DEB_ARCH)/src
+	lintian --fail-on error --no-tag-display-limit build-deb/$(DEB_ARCH)/*.changes
+	@ls build-deb/$(DEB_ARCH)/*.deb
+
 clean:
-	rm -rf $(BUILD) $(BUILD_A64)
+	rm -rf $(BUILD) $(BUILD_A64) build-armhf build-deb

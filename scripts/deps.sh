@@ -3,7 +3,7 @@
 # and idempotently: nothing is installed (and apt-get update is not run)
 # when everything is already there.
 #
-#   scripts/deps.sh [GROUP...]     GROUP: build pc rpi3 bench all (default: all)
+#   scripts/deps.sh [GROUP...]     GROUP: build pc rpi3 bench armhf deb all (default: all)
 #   scripts/deps.sh --list [GROUP...]   print the packages, install nothing
 #
 # Runs apt-get as root, through sudo otherwise. Add new packages to the
@@ -12,7 +12,9 @@
 set -eu
 
 # Build and host tests.
-PKGS_build="meson ninja-build pkg-config gcc libc6-dev libcmocka-dev valgrind python3"
+# scdoc builds the man pages, mandoc lints them (tests/man), bash-completion
+# gives the completions directory (pkg-config) and the test's helpers.
+PKGS_build="meson ninja-build pkg-config gcc libc6-dev libcmocka-dev valgrind python3 scdoc mandoc bash-completion"
 # Board pc (vm/boards/pc.sh): QEMU, initramfs tools; the kernel and busybox
 # for the guest are fetched by vm/run with apt-get download (not installed).
 PKGS_pc="qemu-system-x86 busybox-static cpio gzip util-linux"
@@ -24,11 +26,18 @@ PKGS_rpi3="qemu-system-arm gcc-aarch64-linux-gnu libc6-dev-arm64-cross device-tr
 # `make bench`: the supervisors compared against (s6-supervise, runit's runsv),
 # gnuplot for the histograms, valgrind (callgrind) for instruction counts.
 PKGS_bench="s6 runit gnuplot-nox valgrind"
+# 32-bit Raspberry Pi OS binaries (make cross ARCH=armhf), run on board rpi3.
+PKGS_armhf="gcc-arm-linux-gnueabihf libc6-dev-armhf-cross"
+# Debian packages (make deb): debhelper, lintian; the cross builds use the
+# aarch64 and armhf toolchains above, and the target's real libc6 (its
+# shlibs give the packages their libc6 dependency: dpkg-shlibdeps).
+PKGS_deb="debhelper dpkg-dev fakeroot lintian scdoc bash-completion libc6:arm64 libc6:armhf"
+ARCH_deb="arm64 armhf"
 # Groups whose packages need a foreign dpkg architecture.
 ARCH_rpi3=arm64
 
 usage() {
-	echo "usage: scripts/deps.sh [--list] [build|pc|rpi3|bench|all]..." >&2
+	echo "usage: scripts/deps.sh [--list] [build|pc|rpi3|bench|armhf|deb|all]..." >&2
 	exit 2
 }
 
@@ -37,13 +46,13 @@ groups=
 for a in "$@"; do
 	case $a in
 	--list) list_only=1 ;;
-	build|pc|rpi3|bench) groups="$groups $a" ;;
-	all) groups="$groups build pc rpi3 bench" ;;
+	build|pc|rpi3|bench|armhf|deb) groups="$groups $a" ;;
+	all) groups="$groups build pc rpi3 bench armhf deb" ;;
 	-h|--help) usage ;;
-	*) echo "scripts/deps.sh: unknown group '$a' (groups: build pc rpi3 bench all)" >&2; exit 2 ;;
+	*) echo "scripts/deps.sh: unknown group '$a' (groups: build pc rpi3 bench armhf deb all)" >&2; exit 2 ;;
 	esac
 done
-[ -n "$groups" ] || groups="build pc rpi3 bench"
+[ -n "$groups" ] || groups="build pc rpi3 bench armhf deb"
 
 pkgs= archs=
 for g in $groups; do

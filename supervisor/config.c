@@ -406,6 +406,38 @@ static int ipc_key(struct drv_config *c, const char *key, const char *val,
 	return 1;
 }
 
+const struct drv_key drv_keys[] = {
+	{ "Description", "" },
+	{ "ExecStart", "" },
+	{ "Device", "" },
+	{ "Type", "notify" },
+	{ "Restart", "on-failure" },
+	{ "RestartSec", "100ms" },
+	{ "RestartMaxDelaySec", "10s" },
+	{ "RestartResetSec", "10s" },
+	{ "StartLimitBurst", "5" },
+	{ "StartLimitIntervalSec", "10s" },
+	{ "WatchdogSec", "0" },
+	{ "TimeoutStartSec", "30s" },
+	{ "TimeoutStopSec", "5s" },
+	{ "Environment", "" },
+	{ "LogPrefix", "[%n] " },
+	{ "Listen", "" },
+	{ "FileDescriptorStoreMax", "8" },
+	{ "IPC", "no" },
+	{ "IPCMode", "0660" },
+	{ "IPCGroup", "" },
+};
+const size_t drv_nkeys = sizeof(drv_keys) / sizeof(drv_keys[0]);
+
+static bool known_key(const char *key)
+{
+	for (size_t i = 0; i < drv_nkeys; i++)
+		if (strcmp(key, drv_keys[i].name) == 0)
+			return true;
+	return false;
+}
+
 /* One key of [Driver]. Returns 0, -EINVAL with @why set, or -ENOMEM. */
 static int apply_key(struct drv_config *c, const char *key, const char *val,
 		     char *why, size_t wlen)
@@ -414,6 +446,10 @@ static int apply_key(struct drv_config *c, const char *key, const char *val,
 	uint64_t *tp = NULL;
 	int r;
 
+	if (!known_key(key)) { /* the table is the list of keys: see config.h */
+		snprintf(why, wlen, "unknown key");
+		return -EINVAL;
+	}
 	if (strcmp(key, "ExecStart") == 0) {
 		char **v;
 

@@ -66,6 +66,20 @@ const char *format_time(uint64_t usec, char *buf, size_t len);
 char **split_words(const char *s, size_t *n);
 void strv_free(char **v);
 
+/*
+ * The keys [Driver] accepts, with the default as the documentation states
+ * it. config_parse_buf() rejects any key not in this table, so a new key
+ * is added here (and to supervisor/README.md and man/udrv.driver.5.scd):
+ * `driver_supervisor --list-keys` prints it and tests/man compares it with
+ * the man page, so the docs cannot drift from the parser.
+ */
+struct drv_key {
+	const char *name;  /* "ExecStart" */
+	const char *dflt;  /* "on-failure", "" when there is none */
+};
+extern const struct drv_key drv_keys[];
+extern const size_t drv_nkeys;
+
 /* config_defaults - fill @c with the defaults (name set by the caller). */
 void config_defaults(struct drv_config *c);
 

@@ -324,6 +324,8 @@ int main(int argc, char **argv)
 		{ "control", required_argument, NULL, 's' },
 		{ "runtime-dir", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
+		/* hidden: the unit keys and their defaults, for tests/man */
+		{ "list-keys", no_argument, NULL, 'K' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *control = getenv("UDRV_CONTROL");
@@ -344,6 +346,10 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
+			return 0;
+		case 'K':
+			for (size_t i = 0; i < drv_nkeys; i++)
+				printf("%s=\t%s\n", drv_keys[i].name, drv_keys[i].dflt);
 			return 0;
 		default:
 			usage(stderr);

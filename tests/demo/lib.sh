@@ -59,15 +59,25 @@ need_vm() {
 
 # aarch64_build: configure (once) and build the aarch64 cross tree for board
 # rpi3 (static binaries), print its directory. Serialised with flock, as
-# several tests may ask at once.
+# several tests may ask at once. With UDRV_RPI3_ARCH=armhf the same tests
+# take the 32-bit tree instead (armhf binaries on the arm64 kernel, as
+# 32-bit Raspberry Pi OS runs them).
 aarch64_build() {
-	_dir=${UDRV_AARCH64_BUILD:-$SRC/build-aarch64}
+	case ${UDRV_RPI3_ARCH:-aarch64} in
+	aarch64) cross_build aarch64 "${UDRV_AARCH64_BUILD:-$SRC/build-aarch64}" meson/aarch64-linux-gnu.ini ;;
+	armhf) cross_build armhf "${UDRV_ARMHF_BUILD:-$SRC/build-armhf}" meson/arm-linux-gnueabihf.ini ;;
+	*) echo "UDRV_RPI3_ARCH must be aarch64 or armhf" >&2; return 1 ;;
+	esac
+}
+
+# cross_build ARCH DIR CROSS_FILE: configure (once) and build DIR, print it.
+cross_build() {
+	_dir=$2
 	mkdir -p "$_dir"
 	(
 		flock 9
 		if [ ! -f "$_dir/build.ninja" ]; then
-			meson setup "$_dir" "$SRC" \
-				--cross-file "$SRC/meson/aarch64-linux-gnu.ini" >&2 || exit 1
+			meson setup "$_dir" "$SRC" --cross-file "$SRC/$3" -Ddefault_library=static >&2 || exit 1
 		fi
 		ninja -C "$_dir" -j2 >&2
 	) 9>"$_dir.lock" || return 1

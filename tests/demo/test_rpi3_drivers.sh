@@ -8,7 +8,18 @@ set -u
 . "$(dirname "$0")/lib.sh"
 need_vm
 
-build=$(aarch64_build) || { echo "not ok - aarch64 cross build failed"; exit 1; }
+build=$(aarch64_build) || { echo "not ok - ${UDRV_RPI3_ARCH:-aarch64} cross build failed"; exit 1; }
+# The binaries are what UDRV_RPI3_ARCH says: ELF class (byte 4: 1 = 32-bit,
+# 2 = 64-bit) and e_machine (bytes 18-19: 0x28 ARM, 0xb7 AArch64).
+elf_kind() { od -An -tx1 -j4 -N16 "$1" | tr -d ' \n' | sed 's/^\(..\).\{26\}\(..\).*/\1:\2/'; }
+case ${UDRV_RPI3_ARCH:-aarch64} in
+armhf) want=01:28 ;;
+*) want=02:b7 ;;
+esac
+for b in gpio_driver timer_driver; do
+	check "$b is ${UDRV_RPI3_ARCH:-aarch64} (ELF class:machine $(elf_kind "$build/drivers/$b"))" \
+		[ "$(elf_kind "$build/drivers/$b")" = "$want" ]
+done
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 out=$tmp/out

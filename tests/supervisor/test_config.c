@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -343,6 +344,45 @@ static void test_ipc_keys(void **state)
 	}
 }
 
+/* Every default the key table documents (--list-keys, the man page) is the
+ * default config_defaults() really applies: writing KEY=DEFAULT changes
+ * nothing. String keys without a default are left out. */
+static void test_key_table_defaults(void **state)
+{
+	struct drv_config a, b;
+	char err[SUP_ERR_MAX], text[256];
+	size_t checked = 0;
+
+	(void)state;
+	assert_int_equal(config_parse_buf("/etc/x.driver", "[Driver]\nExecStart=/bin/true\n", &a,
+					  err, sizeof(err)), 0);
+	for (size_t i = 0; i < drv_nkeys; i++) {
+		const char *k = drv_keys[i].name, *d = drv_keys[i].dflt;
+
+		if (!*d || strcmp(k, "LogPrefix") == 0) /* its default ends in a space */
+			continue;
+		snprintf(text, sizeof(text), "[Driver]\nExecStart=/bin/true\n%s=%s\n", k, d);
+		if (config_parse_buf("/etc/x.driver", text, &b, err, sizeof(err)) != 0)
+			fail_msg("%s=%s does not parse: %s", k, d, err);
+		if (a.restart != b.restart || a.type != b.type ||
+		    a.restart_usec != b.restart_usec || a.restart_max_usec != b.restart_max_usec ||
+		    a.restart_reset_usec != b.restart_reset_usec ||
+		    a.start_limit_burst != b.start_limit_burst ||
+		    a.start_limit_usec != b.start_limit_usec || a.watchdog_usec != b.watchdog_usec ||
+		    a.timeout_stop_usec != b.timeout_stop_usec ||
+		    a.timeout_start_usec != b.timeout_start_usec || a.fdstore_max != b.fdstore_max)
+			fail_msg("%s=%s is documented as the default but is not", k, d);
+		config_free(&b);
+		checked++;
+	}
+	assert_true(checked >= 10);
+	/* a key outside the table is refused, whatever the parser knows */
+	assert_int_equal(config_parse_buf("/etc/x.driver", "[Driver]\nExecStart=/bin/true\nNoSuchKey=1\n",
+					  &b, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "unknown key"));
+	config_free(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -355,6 +395,7 @@ int main(void)
 		cmocka_unit_test(test_file_names),
 		cmocka_unit_test(test_config_equal),
 		cmocka_unit_test(test_ipc_keys),
+		cmocka_unit_test(test_key_table_defaults),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

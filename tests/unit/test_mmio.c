@@ -323,8 +323,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(map_index_checks, setup, teardown),
 		cmocka_unit_test_setup_teardown(unsupported_ops_are_enotsup, setup, teardown),
 		cmocka_unit_test(unmappable_region_goes_through_the_backend),
-}
-
 		cmocka_unit_test_setup_teardown(inline_get_describes_the_region, setup, teardown),
 		cmocka_unit_test_setup_teardown(inline_roundtrip, setup, teardown),
 		cmocka_unit_test_setup_teardown(inline_checks_match_the_calls, setup, teardown),

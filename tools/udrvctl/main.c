@@ -29,13 +29,15 @@ static const struct {
 	{ "upgrade", udrvctl_upgrade, "NAME [--exec PATH]", "restart a driver, with PATH as its program" },
 	{ "reset-failed", udrvctl_reset_failed, "NAME", "clear a failed driver's state" },
 	{ "log", udrvctl_log, "NAME [-n N]", "a driver's last output lines (default 50)" },
+	{ "new", udrvctl_new, "NAME [--uio NAME|--pci ADDR] [--dir DIR]",
+	  "write a driver skeleton (C, registers.h, Makefile, unit)" },
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: udrvctl [--control PATH] COMMAND [ARGS]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-14s %-24s %s\n", commands[i].name, commands[i].args, commands[i].help);
+		fprintf(f, "  %-13s %-42s %s\n", commands[i].name, commands[i].args, commands[i].help);
 	fprintf(f, "\n--control PATH  the supervisor's control socket (default $UDRV_CONTROL or\n"
 		   "                " UDRVCTL_DEFAULT_CONTROL ")\n");
 }
@@ -61,6 +63,12 @@ int main(int argc, char **argv)
 			udrvctl_control_path = argv[++i];
 		} else if (strncmp(argv[i], "--control=", 10) == 0) {
 			udrvctl_control_path = argv[i] + 10;
+		} else if (nargs == 0 && strcmp(argv[i], "--list-commands") == 0) {
+			/* hidden: the command table, for tests/man and the completion */
+			for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++)
+				printf("%s\n", commands[c].name);
+			free(args);
+			return 0;
 		} else if (nargs == 0 && (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)) {
 			usage(stdout);
 			free(args);

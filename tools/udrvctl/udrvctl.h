@@ -25,5 +25,6 @@ int udrvctl_restart(int argc, char **argv);
 int udrvctl_upgrade(int argc, char **argv);
 int udrvctl_reset_failed(int argc, char **argv);
 int udrvctl_log(int argc, char **argv);
+int udrvctl_new(int argc, char **argv);
 
 #endif /* UDRVCTL_H */
