@@ -14,6 +14,7 @@
  *   logring.c  per-driver output: line splitting, prefix, ring buffer
  *   out.c      the supervisor's stdout: never blocks the loop
  *   fdstore.c  the per-driver fd store (FDSTORE=1)
+ *   proto.c    the notify and control wire formats, parsed (pure, fuzzed)
  *   config.c, policy.c  pure parsing and policy (unit-tested)
  */
 #ifndef SUP_H
