@@ -245,7 +245,12 @@ static int new_region(udrv_ckpt *c, uint64_t cap, uint64_t file_size, const void
 	r = map_file(c, (size_t)end);
 	if (r < 0)
 		return r;
-	/* the new region starts zeroed (file grown), so both slots are EMPTY */
+	/* The new region starts zeroed, so both slots are EMPTY: a grown file
+	 * is; a "fresh" one (header all zeros) may still hold old slots when a
+	 * stray write zeroed only its header, and a stale COMMITTED slot there
+	 * would win over the next commit (found by tests/fuzz/fuzz_checkpoint). */
+	if (fresh_file)
+		memset((uint8_t *)c->map + base, 0, (size_t)(end - base));
 	c->base = base;
 	c->cap = cap;
 	c->cur = -1;

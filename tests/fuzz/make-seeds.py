@@ -9,10 +9,14 @@ script is how the seeds were made, rerun it when the fixtures change.
   notify                  what the drivers and libudrv send (edu_driver's
                           STATUS, fd store messages with fds)
   control, udrvctl        the requests udrvctl sends, the answers it reads
+  checkpoint              real checkpoint files, written by the built
+                          fuzz_checkpoint (UDRV_FUZZ_CKPT_SEEDS=DIR), when
+                          build-fuzz/ has it
 """
 import glob
 import hashlib
 import os
+import subprocess
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
@@ -75,7 +79,7 @@ def main():
 
     units = glob.glob(os.path.join(TOP, "**/*.driver"), recursive=True)
     for u in sorted(units):
-        if "/build" in u:
+        if "/build" in u or "/tests/fuzz/" in u:
             continue
         put("unit", os.path.relpath(u, TOP).replace("/", "_"), open(u).read())
     put("unit", "every-key", """# every key of supervisor/config.c
@@ -133,6 +137,13 @@ FileDescriptorStoreMax=16
     ]:
         data = args + ("\n--reply--\n" + reply if reply is not None else "")
         put("udrvctl", hashlib.sha1(data.encode()).hexdigest()[:12], data)
+
+    exe = os.path.join(TOP, "build-fuzz/tests/fuzz/fuzz_checkpoint")
+    if os.path.exists(exe):
+        d = os.path.join(OUT, "checkpoint")
+        os.makedirs(d, exist_ok=True)
+        subprocess.run([exe], env=dict(os.environ, UDRV_FUZZ_CKPT_SEEDS=d), check=True)
+        put("checkpoint", "empty-file", bytes([99, 0, 1]))
 
 
 if __name__ == "__main__":

@@ -90,6 +90,40 @@ static void test_fresh_then_restored(void **state)
 	close(fd);
 }
 
+/* A stray write that zeroes only the file header makes the file look new;
+ * the old slots behind it must not come back over the next commit
+ * (found by tests/fuzz/fuzz_checkpoint: the stale, higher-seq slot won). */
+static void test_zeroed_header(void **state)
+{
+	static const uint8_t zero[16];
+	int fd = mfd();
+	udrv_ckpt *c;
+
+	(void)state;
+	c = udrv_ckpt_open_fd(fd, 7, SZ);
+	assert_non_null(c);
+	for (int i = 0; i < 3; i++) {
+		fill(c, (uint8_t)(0x30 + i));
+		assert_int_equal(udrv_ckpt_commit(c), 0);
+	}
+	udrv_ckpt_close(c);
+	assert_int_equal(pwrite(fd, zero, sizeof(zero), 0), (ssize_t)sizeof(zero));
+
+	c = udrv_ckpt_open_fd(fd, 7, SZ);
+	assert_non_null(c);
+	assert_int_equal(udrv_ckpt_origin(c), UDRV_CKPT_FRESH);
+	fill(c, 0x11);
+	assert_int_equal(udrv_ckpt_commit(c), 0);
+	udrv_ckpt_close(c);
+
+	c = udrv_ckpt_open_fd(fd, 7, SZ);
+	assert_non_null(c);
+	assert_int_equal(udrv_ckpt_origin(c), UDRV_CKPT_RESTORED);
+	assert_true(all(udrv_ckpt_data(c), 0x11, SZ));
+	udrv_ckpt_close(c);
+	close(fd);
+}
+
 static void test_bad_args(void **state)
 {
 	(void)state;
@@ -358,6 +392,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fresh_then_restored),
+		cmocka_unit_test(test_zeroed_header),
 		cmocka_unit_test(test_bad_args),
 		cmocka_unit_test(test_open_by_name),
 		cmocka_unit_test(test_crash_every_byte_slot1),
