@@ -3,6 +3,7 @@
 #   make test       install what is missing, build, run every test suite
 #   make demo       the brief's transcript on the virtual Raspberry Pi 3
 #   make fuzz [FUZZ_SECONDS=600]   every fuzz target for long (tests/fuzz)
+#   make faults [FAULTS=1000]  fault-injection campaign (partial, host)
 #   make install PREFIX=/usr/local DESTDIR=
 BUILD     ?= build
 BUILD_A64 ?= build-aarch64
@@ -14,7 +15,7 @@ DESTDIR   ?=
 MESON_ARGS ?=
 NINJA_JOBS ?= 2
 
-.PHONY: all deps build cross asan fuzz-build fuzz-test fuzz test test-unit bench demo install clean
+.PHONY: all deps build cross asan fuzz-build fuzz-test fuzz faults test test-unit bench demo install clean
 
 all: build
 
@@ -82,6 +83,13 @@ fuzz:
 		tests/fuzz/run-fuzz.sh corpus $(BUILD_FUZZ)/tests/fuzz/fuzz_$$t $$c || exit 1; \
 		tests/fuzz/run-fuzz.sh run $(BUILD_FUZZ)/tests/fuzz/fuzz_$$t $$c $(FUZZ_SECONDS) || exit 1; \
 	done
+
+# Fault-injection campaign (tests/faults/faults.py; PARTIAL: host kernel,
+# test_driver, no IPC ledger yet). FAULTS=1000000 is the long run (hours).
+FAULTS ?= 1000
+faults: build
+	FAULTS=$(FAULTS) FAULTS_RESULTS=$(BUILD)/faults-results.txt python3 tests/faults/faults.py \
+		$(BUILD)/supervisor/driver_supervisor $(BUILD)/tools/udrvctl $(BUILD)/tests/supervisor/test_driver
 
 test-unit: build
 	meson test -C $(BUILD) --suite unit --print-errorlogs
