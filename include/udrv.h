@@ -370,6 +370,98 @@ int udrv_listen_fd(const char *name);
  */
 int udrv_state_open(const char *name, size_t size, void **mem, bool *restored);
 
+/*
+ * Transactional checkpoints: driver state that survives crashes, restarts
+ * and upgrades, never torn.
+ *
+ *     c = udrv_ckpt_open("state", LAYOUT, sizeof(struct my_state));
+ *     switch (udrv_ckpt_origin(c)) { ... }      fresh / restored / damaged
+ *     struct my_state *st = udrv_ckpt_data(c);  the working copy
+ *     st->count++;                              edit it freely...
+ *     udrv_ckpt_commit(c);                      ...then commit: all or nothing
+ *
+ * The state lives in a memfd in the manager's fd store (as udrv_state_open)
+ * as two checksummed, sequence-numbered copies; a commit writes the older
+ * copy (one memcpy, a 64-bit hash, memory barriers; no fsync) and then
+ * flips a 64-bit word. A crash at any instruction of a commit leaves the
+ * previous or the new state, never a mix. A copy whose checksum fails (a
+ * stray write into the memfd) is detected at the next open; the other copy
+ * is used. Stopping the driver by hand (udrvctl stop) drops the fd store:
+ * the next start is fresh.
+ *
+ * Tests: with UDRV_CKPT_CRASH_AT=N (or N:K) in the environment at open,
+ * commit number K (default 1) of that handle raises SIGKILL after writing
+ * byte N of the commit (its bytes: 8 state word, 24 header, the data, 8
+ * checksum, 8 state word; a 64-bit word is never torn, as a real crash
+ * cannot tear an aligned store). A commit with fewer bytes does not crash.
+ */
+typedef struct udrv_ckpt udrv_ckpt;
+
+/* Largest checkpoint size. */
+#define UDRV_CKPT_MAX (64u << 20)
+
+/* What udrv_ckpt_open() found. */
+enum udrv_ckpt_origin {
+	UDRV_CKPT_FRESH = 0,    /* nothing stored (first start, or after stop) */
+	UDRV_CKPT_RESTORED,     /* the last committed state */
+	UDRV_CKPT_FALLBACK,     /* a copy was damaged (stray write): the other,
+	                         * intact copy, which may be one commit older */
+	UDRV_CKPT_DAMAGED,      /* state was stored but no copy is intact: zeroed */
+	UDRV_CKPT_OTHER_LAYOUT, /* intact, but committed under another layout
+	                         * version (udrv_ckpt_layout()): convert the data
+	                         * and commit, or zero it yourself */
+};
+
+/*
+ * udrv_ckpt_open - open checkpoint @name (fd store name, as udrv_state_open)
+ * for state of @size bytes (1..UDRV_CKPT_MAX) and layout version @layout
+ * (yours: change it when the meaning of the bytes changes). The working
+ * copy (udrv_ckpt_data) holds the restored state, zero-extended to @size,
+ * or zeros. A bigger @size than the stored state had is fine (the memfd
+ * grows, crash-safely). NULL + errno: EINVAL (bad name or size), ENOMEM,
+ * EBADFD (the fd under @name is not a memfd), or the errno of memfd/mmap/
+ * the fd-store send.
+ */
+udrv_ckpt *udrv_ckpt_open(const char *name, uint32_t layout, size_t size);
+
+/* udrv_ckpt_open_fd - the same on a memfd or file of your own (@fd is
+ * duplicated; a new empty file is initialised). NULL + errno (EBADF...). */
+udrv_ckpt *udrv_ckpt_open_fd(int fd, uint32_t layout, size_t size);
+
+/* udrv_ckpt_origin - what the open found (see enum udrv_ckpt_origin). */
+enum udrv_ckpt_origin udrv_ckpt_origin(const udrv_ckpt *c);
+/* udrv_ckpt_origin_str - a short English text for a log line. */
+const char *udrv_ckpt_origin_str(enum udrv_ckpt_origin o);
+/* udrv_ckpt_damaged - damaged copies found at open (0..2); reported once. */
+unsigned udrv_ckpt_damaged(const udrv_ckpt *c);
+/* udrv_ckpt_layout - layout version of the restored state (the one given
+ * to open when fresh; after a commit, that one). */
+uint32_t udrv_ckpt_layout(const udrv_ckpt *c);
+/* udrv_ckpt_len - bytes of the restored (or last committed) state. */
+size_t udrv_ckpt_len(const udrv_ckpt *c);
+/* udrv_ckpt_seq - commits so far, over all instances (0: none). */
+uint64_t udrv_ckpt_seq(const udrv_ckpt *c);
+
+/* udrv_ckpt_data - the working copy (private memory, at least @size bytes,
+ * 64-byte aligned is not promised: use memcpy or aligned structs). */
+void *udrv_ckpt_data(udrv_ckpt *c);
+
+/*
+ * udrv_ckpt_commit - make the working copy the stored state, atomically
+ * (with the layout version given to open). udrv_ckpt_commit_len commits
+ * only the first @len bytes (a later open zero-extends). 0, or -EINVAL
+ * (NULL, @len 0 or past @size).
+ */
+int udrv_ckpt_commit(udrv_ckpt *c);
+int udrv_ckpt_commit_len(udrv_ckpt *c, size_t len);
+
+/* udrv_ckpt_verify - check the stored current copy against its checksum
+ * now: 0, or -EBADMSG (a stray write hit it since the commit). */
+int udrv_ckpt_verify(const udrv_ckpt *c);
+
+/* udrv_ckpt_close - free the handle (the stored state stays). NULL is fine. */
+void udrv_ckpt_close(udrv_ckpt *c);
+
 /* Discovery: one UIO device as found in sysfs. */
 struct udrv_uio_info {
 	unsigned index;           /* N of uioN */

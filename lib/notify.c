@@ -10,6 +10,7 @@
  * kept in a stored memfd (udrv_state_open).
  */
 #include "udrv.h"
+#include "udrv_internal.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -148,19 +149,23 @@ int udrv_listen_fd(const char *name)
 	return -ENOENT;
 }
 
-int udrv_state_open(const char *name, size_t size, void **mem, bool *restored)
+/*
+ * The fd behind a piece of state: the one the manager passed as @name, at
+ * least @size bytes (grown if smaller), or a new zeroed memfd stored under
+ * @name. The caller owns the fd (close-on-exec; a passed one keeps its
+ * number). *old says which. Also used by checkpoint.c.
+ */
+int udrv__state_fd(const char *name, size_t size, bool *old)
 {
 	char mname[250];
 	struct stat st;
-	void *p;
 	int fd, r;
-	bool old;
 
-	if (!mem || !name || size == 0 || size > (size_t)INT64_MAX || !fdname_ok(name))
+	if (!name || size == 0 || size > (size_t)INT64_MAX || !fdname_ok(name))
 		return -EINVAL;
 	fd = udrv_listen_fd(name);
-	old = fd >= 0;
-	if (old) {
+	*old = fd >= 0;
+	if (*old) {
 		if (fstat(fd, &st) < 0) {
 			r = -errno;
 			goto err;
@@ -173,30 +178,44 @@ int udrv_state_open(const char *name, size_t size, void **mem, bool *restored)
 			r = -errno;
 			goto err;
 		}
-	} else {
-		/* The memfd's name shows in /proc/PID/fd and maps: "udrv:NAME". */
-		snprintf(mname, sizeof(mname), "udrv:%s", name);
-		fd = memfd_create(mname, MFD_CLOEXEC | MFD_ALLOW_SEALING);
-		if (fd < 0)
-			return -errno;
-		/* zero-filled; sealed against shrinking, so no later instance
-		 * can get SIGBUS from a mapping cut short */
-		if (ftruncate(fd, (off_t)size) < 0 || fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK) < 0) {
-			r = -errno;
-			goto err;
-		}
+		return fd;
 	}
-	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (p == MAP_FAILED) {
+	/* The memfd's name shows in /proc/PID/fd and maps: "udrv:NAME". */
+	snprintf(mname, sizeof(mname), "udrv:%s", name);
+	fd = memfd_create(mname, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
+		return -errno;
+	/* zero-filled; sealed against shrinking, so no later instance
+	 * can get SIGBUS from a mapping cut short */
+	if (ftruncate(fd, (off_t)size) < 0 || fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK) < 0) {
 		r = -errno;
 		goto err;
 	}
-	if (!old) {
-		r = udrv_notify_fdstore(fd, name);
-		if (r < 0) {
-			munmap(p, size);
-			goto err;
-		}
+	r = udrv_notify_fdstore(fd, name);
+	if (r < 0)
+		goto err;
+	return fd;
+err:
+	close(fd);
+	return r;
+}
+
+int udrv_state_open(const char *name, size_t size, void **mem, bool *restored)
+{
+	void *p;
+	int fd, r;
+	bool old;
+
+	if (!mem)
+		return -EINVAL;
+	fd = udrv__state_fd(name, size, &old);
+	if (fd < 0)
+		return fd;
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) {
+		r = -errno;
+		close(fd);
+		return r;
 	}
 	/* The mapping holds the memory; the manager holds its own fd. A
 	 * passed fd stays open (close-on-exec): its number stays taken, so a
@@ -207,9 +226,6 @@ int udrv_state_open(const char *name, size_t size, void **mem, bool *restored)
 	if (restored)
 		*restored = old;
 	return 0;
-err:
-	close(fd);
-	return r;
 }
 
 int udrv_notify_ready(void)

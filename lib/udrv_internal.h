@@ -111,4 +111,11 @@ int udrv__cfg_rw(int fd, uint64_t base, uint64_t size, uint64_t off, void *buf, 
 const char *udrv__sysfs_root(void); /* $UDRV_SYSFS_ROOT or "/sys" */
 const char *udrv__dev_root(void);   /* $UDRV_DEV_ROOT or "/dev" */
 
+/* notify.c: the fd of fd-store state @name (passed back, or a new memfd
+ * of @size bytes stored under @name); *old says which. fd or -errno. */
+int udrv__state_fd(const char *name, size_t size, bool *old);
+
+/* checkpoint.c: the 64-bit hash behind checkpoint checksums. */
+uint64_t udrv__hash64(const void *buf, size_t len, uint64_t seed);
+
 #endif /* UDRV_INTERNAL_H */

@@ -3,7 +3,7 @@
 # and idempotently: nothing is installed (and apt-get update is not run)
 # when everything is already there.
 #
-#   scripts/deps.sh [GROUP...]     GROUP: build pc rpi3 bench armhf deb all (default: all)
+#   scripts/deps.sh [GROUP...]     GROUP: build fuzz pc rpi3 bench armhf deb all (default: all)
 #   scripts/deps.sh --list [GROUP...]   print the packages, install nothing
 #
 # Runs apt-get as root, through sudo otherwise. Add new packages to the
@@ -15,6 +15,9 @@ set -eu
 # scdoc builds the man pages, mandoc lints them (tests/man), bash-completion
 # gives the completions directory (pkg-config) and the test's helpers.
 PKGS_build="meson ninja-build pkg-config gcc libc6-dev libcmocka-dev valgrind python3 scdoc mandoc bash-completion"
+# Fuzzing (tests/fuzz, make fuzz): clang with libFuzzer's runtime and the
+# sanitizers' (-fsanitize=fuzzer,address,undefined).
+PKGS_fuzz="clang libfuzzer-14-dev libclang-rt-14-dev"
 # Board pc (vm/boards/pc.sh): QEMU, initramfs tools; the kernel and busybox
 # for the guest are fetched by vm/run with apt-get download (not installed).
 PKGS_pc="qemu-system-x86 busybox-static cpio gzip util-linux"
@@ -37,7 +40,7 @@ ARCH_deb="arm64 armhf"
 ARCH_rpi3=arm64
 
 usage() {
-	echo "usage: scripts/deps.sh [--list] [build|pc|rpi3|bench|armhf|deb|all]..." >&2
+	echo "usage: scripts/deps.sh [--list] [build|fuzz|pc|rpi3|bench|armhf|deb|all]..." >&2
 	exit 2
 }
 
@@ -46,13 +49,13 @@ groups=
 for a in "$@"; do
 	case $a in
 	--list) list_only=1 ;;
-	build|pc|rpi3|bench|armhf|deb) groups="$groups $a" ;;
-	all) groups="$groups build pc rpi3 bench armhf deb" ;;
+	build|fuzz|pc|rpi3|bench|armhf|deb) groups="$groups $a" ;;
+	all) groups="$groups build fuzz pc rpi3 bench armhf deb" ;;
 	-h|--help) usage ;;
-	*) echo "scripts/deps.sh: unknown group '$a' (groups: build pc rpi3 bench armhf deb all)" >&2; exit 2 ;;
+	*) echo "scripts/deps.sh: unknown group '$a' (groups: build fuzz pc rpi3 bench armhf deb all)" >&2; exit 2 ;;
 	esac
 done
-[ -n "$groups" ] || groups="build pc rpi3 bench armhf deb"
+[ -n "$groups" ] || groups="build fuzz pc rpi3 bench armhf deb"
 
 pkgs= archs=
 for g in $groups; do

@@ -115,12 +115,18 @@ const char *format_time(uint64_t usec, char *buf, size_t len)
 		snprintf(buf, len, "%llumin", (unsigned long long)(usec / (60 * USEC_PER_SEC)));
 	else if (usec % USEC_PER_SEC == 0)
 		snprintf(buf, len, "%llus", (unsigned long long)(usec / USEC_PER_SEC));
+	/* One decimal, cut (not rounded) in integers: a double loses digits
+	 * past 2^53 and rounding up could print more than UINT64_MAX
+	 * (fuzz_unit found "18446744073709551515us" printed as a value that
+	 * does not parse back). */
 	else if (usec >= 10 * USEC_PER_SEC)
-		snprintf(buf, len, "%.1fs", (double)usec / USEC_PER_SEC);
+		snprintf(buf, len, "%llu.%llus", (unsigned long long)(usec / USEC_PER_SEC),
+			 (unsigned long long)(usec % USEC_PER_SEC / (USEC_PER_SEC / 10)));
 	else if (usec % USEC_PER_MSEC == 0)
 		snprintf(buf, len, "%llums", (unsigned long long)(usec / USEC_PER_MSEC));
 	else if (usec >= USEC_PER_MSEC)
-		snprintf(buf, len, "%.1fms", (double)usec / USEC_PER_MSEC);
+		snprintf(buf, len, "%llu.%llums", (unsigned long long)(usec / USEC_PER_MSEC),
+			 (unsigned long long)(usec % USEC_PER_MSEC / (USEC_PER_MSEC / 10)));
 	else
 		snprintf(buf, len, "%lluus", (unsigned long long)usec);
 	return buf;
@@ -671,6 +677,10 @@ int config_parse_buf(const char *path, const char *text, struct drv_config *c,
 		r = apply_key(c, key, val, why, sizeof(why));
 		if (r < 0)
 			fail(err, errlen, path, lineno, key, "%s", why[0] ? why : strerror(-r));
+		/* as config.h says: -EINVAL (a time too large was -ERANGE, found by
+		 * tests/fuzz/fuzz_unit) or -ENOMEM */
+		if (r < 0 && r != -ENOMEM)
+			r = -EINVAL;
 		free(line);
 		if (r < 0)
 			goto out;

@@ -13,6 +13,7 @@
  * restart/upgrade of a running driver also say how long the switch took.
  * Nothing blocks the loop: input and output are buffered per client.
  */
+#include "proto.h"
 #include "sbuf.h"
 #include "sup.h"
 
@@ -218,19 +219,8 @@ void control_driver_gone(struct drv *d)
 		}
 }
 
-static void do_log(struct client *c, struct drv *d, const char *nstr)
+static void do_log(struct client *c, struct drv *d, unsigned long n)
 {
-	unsigned long n = 50;
-
-	if (nstr) {
-		char *end;
-		errno = 0;
-		n = strtoul(nstr, &end, 10);
-		if (*end || errno || nstr[0] == '-') {
-			reply(c, false, "log: '%s' is not a line count", nstr);
-			return;
-		}
-	}
 	for (unsigned i = 0;; i++) {
 		const char *line = logring_get(&d->log, n > LOGRING_LINES ? LOGRING_LINES : (unsigned)n, i);
 		if (!line)
@@ -257,17 +247,10 @@ static void send_event(struct client *c, struct drv *d, enum drv_event ev, enum 
 /* upgrade NAME [--exec PATH]: a restart; with --exec, PATH (an executable
  * regular file, absolute) replaces ExecStart='s program from this start on,
  * until the unit's config changes. */
-static void do_upgrade(struct client *c, struct drv *d, int argc, char **argv, bool no_block)
+static void do_upgrade(struct client *c, struct drv *d, const char *path, bool no_block)
 {
-	const char *path = NULL;
 	struct stat st;
 
-	if (d && argc == 4 && strcmp(argv[2], "--exec") == 0) {
-		path = argv[3];
-	} else if (!d || argc != 2) {
-		reply(c, false, "usage: upgrade NAME [--exec PATH]");
-		return;
-	}
 	if (sup.shutting_down) {
 		reply(c, false, "the supervisor is shutting down");
 		return;
@@ -310,86 +293,67 @@ static void do_upgrade(struct client *c, struct drv *d, int argc, char **argv, b
 
 static void execute(struct client *c, char *line)
 {
-	char *argv[8], *save = NULL;
-	int argc = 0;
-	bool json = false, no_block = false;
+	static const struct {
+		enum ctl_cmd cmd;
+		enum drv_event ev;
+		enum wait_kind wait;
+	} acts[] = {
+		{ CTL_START, EV_START, WAIT_UP },
+		{ CTL_STOP, EV_STOP, WAIT_DOWN },
+		{ CTL_RESTART, EV_RESTART, WAIT_UP },
+		{ CTL_RESET, EV_RESET, WAIT_NONE },
+	};
+	struct ctl_req req;
+	char err[256];
 	struct drv *d = NULL;
 
-	for (char *w = strtok_r(line, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
-		if (strcmp(w, "--json") == 0)
-			json = true;
-		else if (strcmp(w, "--no-block") == 0)
-			no_block = true;
-		else if (argc < 8)
-			argv[argc++] = w;
-		else {
-			reply(c, false, "too many arguments");
-			return;
-		}
-	}
-	if (argc == 0) {
-		reply(c, false, "empty request");
+	if (ctl_parse(line, &req, err, sizeof(err)) < 0) {
+		reply(c, false, "%s", err);
 		return;
 	}
-	if (argc >= 2) {
-		d = drv_find(argv[1]);
+	if (req.name) {
+		d = drv_find(req.name);
 		if (!d) {
-			reply(c, false, "no driver named '%s'", argv[1]);
+			reply(c, false, "no driver named '%.64s'", req.name);
 			return;
 		}
 	}
-	if (strcmp(argv[0], "status") == 0 && argc <= 2) {
-		if (json)
+	if (req.cmd == CTL_STATUS) {
+		if (req.json)
 			status_json(&c->out, sup.drivers, d ? d->cfg.name : NULL, now_usec());
 		else
 			status_text(&c->out, sup.drivers, d ? d->cfg.name : NULL, now_usec());
 		reply(c, true, NULL);
 		return;
 	}
-	if (strcmp(argv[0], "log") == 0 && (argc == 2 || argc == 3)) {
-		do_log(c, d, argc == 3 ? argv[2] : NULL);
+	if (req.cmd == CTL_LOG) {
+		do_log(c, d, req.log_lines);
 		return;
 	}
-	if (strcmp(argv[0], "upgrade") == 0) {
-		do_upgrade(c, d, argc, argv, no_block);
+	if (req.cmd == CTL_UPGRADE) {
+		do_upgrade(c, d, req.exec_path, req.no_block);
 		return;
 	}
-	static const struct {
-		const char *name;
-		enum drv_event ev;
-		enum wait_kind wait;
-	} cmds[] = {
-		{ "start", EV_START, WAIT_UP },
-		{ "stop", EV_STOP, WAIT_DOWN },
-		{ "restart", EV_RESTART, WAIT_UP },
-		{ "reset-failed", EV_RESET, WAIT_NONE },
-	};
-	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
-		if (strcmp(argv[0], cmds[i].name) != 0)
+	for (size_t i = 0; i < sizeof(acts) / sizeof(acts[0]); i++) {
+		if (req.cmd != acts[i].cmd)
 			continue;
-		if (argc != 2) {
-			reply(c, false, "usage: %s NAME", cmds[i].name);
-			return;
-		}
 		if (sup.shutting_down) {
 			reply(c, false, "the supervisor is shutting down");
 			return;
 		}
-		if (cmds[i].ev == EV_RESET && d->state != ST_FAILED) {
+		if (acts[i].ev == EV_RESET && d->state != ST_FAILED) {
 			sbuf_printf(&c->out, "%s is not failed (%s)\n", d->cfg.name, drv_public_state(d));
 			reply(c, true, NULL);
 			return;
 		}
-		if (cmds[i].ev == EV_START && !drv_idle(d) && d->state != ST_BACKOFF) {
+		if (acts[i].ev == EV_START && !drv_idle(d) && d->state != ST_BACKOFF) {
 			sbuf_printf(&c->out, "%s is already %s\n", d->cfg.name, drv_public_state(d));
 			reply(c, true, NULL);
 			return;
 		}
-		send_event(c, d, cmds[i].ev, cmds[i].wait, no_block);
+		send_event(c, d, acts[i].ev, acts[i].wait, req.no_block);
 		return;
 	}
-	reply(c, false, "unknown request '%s' (expected status, start, stop, restart, "
-	      "upgrade, reset-failed, log)", argv[0]);
 }
 
 void control_on_accept(void)

@@ -11,6 +11,7 @@
  * any other way are closed at once. MSG_CMSG_CLOEXEC: none leaks into a
  * driver by accident.
  */
+#include "proto.h"
 #include "sup.h"
 
 #include <errno.h>
@@ -60,55 +61,36 @@ static struct drv *sender(pid_t pid)
 	return pg > 0 ? drv_find_pid(pg) : NULL;
 }
 
-/* The fd store keys of one message. */
-struct fdmsg {
-	bool store, remove;
-	const char *name; /* FDNAME=, NULL when absent */
-};
-
-static void handle(struct drv *d, char *msg, struct fdmsg *fm)
+/* Apply what driver @d said (proto.c parsed it). */
+static void handle(struct drv *d, const struct notify_msg *m)
 {
-	char *save = NULL;
-
-	for (char *line = strtok_r(msg, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		if (strcmp(line, "READY=1") == 0) {
-			drv_event(d, EV_READY);
-		} else if (strcmp(line, "WATCHDOG=1") == 0) {
-			drv_event(d, EV_PING);
-		} else if (strcmp(line, "WATCHDOG=trigger") == 0) {
-			drv_event(d, EV_WATCHDOG);
-		} else if (strncmp(line, "STATUS=", 7) == 0) {
-			snprintf(d->status, sizeof(d->status), "%s", line + 7);
-		} else if (strncmp(line, "WATCHDOG_USEC=", 14) == 0) {
-			char *end;
-			unsigned long long v = strtoull(line + 14, &end, 10);
-			if (*end == '\0' && v > 0) {
-				d->watchdog_usec = v;
-				drv_event(d, EV_PING); /* re-arms with the new period */
-			}
-		} else if (strcmp(line, "FDSTORE=1") == 0) {
-			fm->store = true;
-		} else if (strcmp(line, "FDSTOREREMOVE=1") == 0) {
-			fm->remove = true;
-		} else if (strncmp(line, "FDNAME=", 7) == 0) {
-			fm->name = line + 7;
-		}
-		/* STOPPING=1, MAINPID=, ERRNO= and others: nothing to do here; the
-		 * exit that follows tells the rest. */
+	if (m->status)
+		snprintf(d->status, sizeof(d->status), "%s", m->status);
+	if (m->watchdog_usec) {
+		d->watchdog_usec = m->watchdog_usec;
+		drv_event(d, EV_PING); /* re-arms with the new period */
 	}
+	if (m->ready)
+		drv_event(d, EV_READY);
+	if (m->ping)
+		drv_event(d, EV_PING);
+	if (m->trigger)
+		drv_event(d, EV_WATCHDOG);
+	/* STOPPING=1, MAINPID=, ERRNO= and others: nothing to do here; the
+	 * exit that follows tells the rest. */
 }
 
 /* FDSTORE=1 / FDSTOREREMOVE=1 from driver @d (NULL: an unknown sender),
  * as systemd does. Every fd of @fds not stored is closed here. */
-static void fdstore_msg(struct drv *d, const struct fdmsg *fm, int *fds, int nfd)
+static void fdstore_msg(struct drv *d, const struct notify_msg *fm, int *fds, int nfd)
 {
-	const char *name = fm->name ? fm->name : "stored"; /* systemd's default name */
+	const char *name = fm->fdname ? fm->fdname : "stored"; /* systemd's default name */
 
 	if (d && fm->remove) {
-		if (!fm->name || !fdname_valid(fm->name))
+		if (!fm->fdname || !fdname_valid(fm->fdname))
 			sup_dlog(d, "%s: FDSTOREREMOVE=1 needs a valid FDNAME=, ignored", d->cfg.name);
-		else if (fdstore_remove(&d->fdstore, fm->name) == 0)
-			sup_dlog(d, "%s: FDSTOREREMOVE=1: no fd named '%s' stored", d->cfg.name, fm->name);
+		else if (fdstore_remove(&d->fdstore, fm->fdname) == 0)
+			sup_dlog(d, "%s: FDSTOREREMOVE=1: no fd named '%s' stored", d->cfg.name, fm->fdname);
 	}
 	if (d && nfd && !fm->store)
 		sup_dlog(d, "%s: %d fd(s) sent without FDSTORE=1, closed", d->cfg.name, nfd);
@@ -138,14 +120,14 @@ void notify_drain(void)
 		char buf[NOTIFY_MAX + 1];
 		union {
 			struct cmsghdr h;
-			char b[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(sizeof(int) * 16)];
+			char b[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(sizeof(int) * NOTIFY_FDS_MAX)];
 		} ctl;
 		struct iovec iov = { buf, NOTIFY_MAX };
 		struct msghdr mh = {
 			.msg_iov = &iov, .msg_iovlen = 1,
 			.msg_control = ctl.b, .msg_controllen = sizeof(ctl.b),
 		};
-		struct ucred *cred = NULL;
+		const struct ucred *cred;
 		ssize_t n = recvmsg(sup.notify_fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 
 		if (n < 0) {
@@ -153,31 +135,15 @@ void notify_drain(void)
 				continue;
 			return; /* EAGAIN: drained */
 		}
-		int fds[16], nfd = 0;
-
-		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-			if (c->cmsg_level != SOL_SOCKET)
-				continue;
-			if (c->cmsg_type == SCM_CREDENTIALS) {
-				cred = (struct ucred *)CMSG_DATA(c);
-			} else if (c->cmsg_type == SCM_RIGHTS) {
-				int k = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-				for (int i = 0; i < k; i++) {
-					int fd;
-					memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(fd));
-					if (nfd < (int)(sizeof(fds) / sizeof(fds[0])))
-						fds[nfd++] = fd;
-					else
-						close(fd);
-				}
-			}
-		}
+		int fds[NOTIFY_FDS_MAX], nfd = notify_cmsgs(&mh, fds, &cred);
 		struct drv *d = cred && !(mh.msg_flags & MSG_TRUNC) ? sender(cred->pid) : NULL;
-		struct fdmsg fm = { 0 };
+		struct notify_msg fm = { 0 };
 
 		buf[n] = '\0';
-		if (d)
-			handle(d, buf, &fm);
+		if (d) {
+			notify_parse(buf, &fm);
+			handle(d, &fm);
+		}
 		/* A truncated message, an unknown sender, a store refused: closed. */
 		if (mh.msg_flags & MSG_CTRUNC && d)
 			sup_dlog(d, "%s: too many fds in one message (more than 16), some were dropped",

@@ -15,6 +15,7 @@
  *   out.c      the supervisor's stdout: never blocks the loop
  *   fdstore.c  the per-driver fd store (FDSTORE=1)
  *   ipc.c      the IPC=yes socket held for a driver's clients
+ *   proto.c    the notify and control wire formats, parsed (pure, fuzzed)
  *   config.c, policy.c  pure parsing and policy (unit-tested)
  */
 #ifndef SUP_H

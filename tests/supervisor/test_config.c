@@ -66,6 +66,10 @@ static void test_format_time(void **state)
 	assert_string_equal(format_time(1500000, b, sizeof(b)), "1500ms");
 	assert_string_equal(format_time(2000000, b, sizeof(b)), "2s");
 	assert_string_equal(format_time(120000000, b, sizeof(b)), "2min");
+	assert_string_equal(format_time(12345678, b, sizeof(b)), "12.3s");
+	assert_string_equal(format_time(1290, b, sizeof(b)), "1.2ms"); /* cut, not rounded */
+	/* found by tests/fuzz/fuzz_unit: prints a value that parses back */
+	assert_string_equal(format_time(18446744073709551515ULL, b, sizeof(b)), "18446744073709.5s");
 }
 
 static void test_split_words(void **state)
@@ -217,6 +221,9 @@ static void test_parse_errors(void **state)
 		  "d/x.driver:3: FileDescriptorStoreMax: '1025' is not a count between 0 and 1024" },
 		{ "[Driver]\nExecStart=/bin/x\nFileDescriptorStoreMax=many\n",
 		  "d/x.driver:3: FileDescriptorStoreMax: 'many' is not a count" },
+		/* found by tests/fuzz/fuzz_unit: was -ERANGE, not the -EINVAL config.h says */
+		{ "[Driver]\nExecStart=/bin/x\nTimeoutStopSec=99999999999999999999s\n",
+		  "d/x.driver:3: TimeoutStopSec: '99999999999999999999s' is too large" },
 	};
 
 	(void)state;
