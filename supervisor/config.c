@@ -201,6 +201,7 @@ void config_defaults(struct drv_config *c)
 	c->type = TYPE_NOTIFY;
 	c->restart_usec = 100 * USEC_PER_MSEC;       /* systemd's default */
 	c->restart_max_usec = 10 * USEC_PER_SEC;
+	c->restart_min_usec = RESTART_MIN_DELAY_DEFAULT;
 	c->restart_reset_usec = 10 * USEC_PER_SEC;
 	c->start_limit_burst = 5;                    /* systemd's defaults */
 	c->start_limit_usec = 10 * USEC_PER_SEC;
@@ -417,8 +418,14 @@ static int apply_key(struct drv_config *c, const char *key, const char *val,
 		unsigned long v;
 		errno = 0;
 		v = strtoul(val, &end, 10);
-		if (!isdigit((unsigned char)val[0]) || *end || errno || v > 100000) {
-			snprintf(why, wlen, "'%s' is not a count between 0 and 100000", val);
+		if (!isdigit((unsigned char)val[0]) || *end || errno) {
+			snprintf(why, wlen, "'%s' is not a count between 0 and %d", val,
+				 START_LIMIT_BURST_MAX);
+			return -EINVAL;
+		}
+		if (v > START_LIMIT_BURST_MAX) {
+			snprintf(why, wlen, "%lu is above the most supported, %d (0 turns the "
+				 "limit off)", v, START_LIMIT_BURST_MAX);
 			return -EINVAL;
 		}
 		c->start_limit_burst = (unsigned)v;
@@ -440,6 +447,8 @@ static int apply_key(struct drv_config *c, const char *key, const char *val,
 		tp = &c->restart_usec;
 	else if (strcmp(key, "RestartMaxDelaySec") == 0)
 		tp = &c->restart_max_usec;
+	else if (strcmp(key, "RestartMinDelaySec") == 0)
+		tp = &c->restart_min_usec;
 	else if (strcmp(key, "RestartResetSec") == 0)
 		tp = &c->restart_reset_usec;
 	else if (strcmp(key, "StartLimitIntervalSec") == 0)
@@ -455,6 +464,11 @@ static int apply_key(struct drv_config *c, const char *key, const char *val,
 		return -EINVAL;
 	}
 	r = parse_time_usec(val, tp);
+	if (r == 0 && tp == &c->restart_min_usec && *tp < 1000) {
+		/* a floor of 0 would allow a hot restart loop again */
+		snprintf(why, wlen, "'%s' is below the least allowed, 1ms", val);
+		return -EINVAL;
+	}
 	if (r == -ERANGE)
 		snprintf(why, wlen, "'%s' is too large", val);
 	else if (r < 0)
@@ -592,13 +606,26 @@ out:
 
 int config_parse_file(const char *path, struct drv_config *c, char *err, size_t errlen)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
 	char *buf;
 	ssize_t n;
-	int r;
+	int fd, r;
 
 	memset(c, 0, sizeof(*c));
+	/* Never open anything but a regular file: opening a FIFO blocks until
+	 * a writer comes (the supervisor would hang in a reload), a device may
+	 * act on open. stat() first; O_NONBLOCK in case it was swapped for a
+	 * FIFO since, and fstat() below checks what was really opened. */
+	if (stat(path, &st) < 0) {
+		r = -errno;
+		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		return r;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file, skipped", path);
+		return -EINVAL;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0) {
 		r = -errno;
 		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
@@ -656,6 +683,7 @@ bool config_equal(const struct drv_config *a, const struct drv_config *b)
 	       streq0(a->description, b->description) &&
 	       a->restart == b->restart && a->type == b->type &&
 	       a->restart_usec == b->restart_usec && a->restart_max_usec == b->restart_max_usec &&
+	       a->restart_min_usec == b->restart_min_usec &&
 	       a->restart_reset_usec == b->restart_reset_usec &&
 	       a->start_limit_burst == b->start_limit_burst &&
 	       a->start_limit_usec == b->start_limit_usec && a->watchdog_usec == b->watchdog_usec &&

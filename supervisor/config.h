@@ -13,6 +13,13 @@
 
 #define SUP_NAME_MAX 64
 #define SUP_ERR_MAX 512
+/* StartLimitBurst= above this is refused by the parser (the start history
+ * keeps this many start times); systemd has no cap, but a burst of more
+ * than 64 starts is no limit worth the name. */
+#define START_LIMIT_BURST_MAX 64
+/* RestartMinDelaySec= default: no automatic restart comes sooner than
+ * this after the previous start (systemd's RestartSec= default). */
+#define RESTART_MIN_DELAY_DEFAULT 100000ULL
 
 enum restart_policy { RESTART_NO, RESTART_ON_FAILURE, RESTART_ALWAYS };
 enum drv_type { TYPE_NOTIFY, TYPE_SIMPLE };
@@ -33,6 +40,7 @@ struct drv_config {
 	enum drv_type type;
 	uint64_t restart_usec;        /* RestartSec= */
 	uint64_t restart_max_usec;    /* RestartMaxDelaySec= */
+	uint64_t restart_min_usec;    /* RestartMinDelaySec=: least time between two starts */
 	uint64_t restart_reset_usec;  /* RestartResetSec=: a healthy run this long resets backoff */
 	unsigned start_limit_burst;   /* StartLimitBurst= (0 = no limit) */
 	uint64_t start_limit_usec;    /* StartLimitIntervalSec= */

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/pidfd.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
@@ -31,6 +32,7 @@
 
 #define DEFAULT_CONFIG "/etc/udrv/drivers"
 #define DEFAULT_CONTROL "/run/udrv/supervisor.sock"
+#define DEFAULT_RUNTIME_DIR "/run/udrv"
 
 struct sup sup = { .epfd = -1, .sigfd = -1, .notify_fd = -1, .ctl_fd = -1, .self_wdfd = -1 };
 
@@ -240,10 +242,14 @@ int sup_reload(bool initial)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: driver_supervisor [--config DIR|FILE] [--control PATH]\n"
+		"usage: driver_supervisor [--config DIR|FILE] [--control PATH] [--runtime-dir DIR]\n"
 		"  --config DIR|FILE  driver units NAME.driver (default " DEFAULT_CONFIG ")\n"
 		"  --control PATH     control socket for udrvctl (default $UDRV_CONTROL or\n"
 		"                     " DEFAULT_CONTROL ")\n"
+		"  --runtime-dir DIR  notify socket, lock and state file (default\n"
+		"                     $UDRV_RUNTIME_DIR or " DEFAULT_RUNTIME_DIR ")\n"
+		"  --client-timeout T a udrvctl client must send its request (and read the\n"
+		"                     reply) within T (default 10s)\n"
 		"Signals: SIGTERM stops all drivers and exits, SIGHUP reloads the config.\n");
 }
 
@@ -298,6 +304,34 @@ static int setup_self_watchdog(void)
 	return loop_add(sup.self_wdfd, EPOLLIN, &sup.w_self_wd);
 }
 
+/* Every driver costs the supervisor fds (two timers, a pidfd, its output
+ * pipe, its Listen= socket and fd store): a few hundred units pass the
+ * usual soft limit of 1024. Raise the soft limit to the hard one, as
+ * systemd does for itself; drivers get the original soft limit back
+ * (spawn.c), since select() breaks on fds above 1023. */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	sup.nofile_soft = rl.rlim_cur;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			return;
+	}
+	sup.nofile_max = rl.rlim_cur;
+}
+
+bool fd_in_reserve(int fd)
+{
+	unsigned long reserve = sup.nofile_max >= 1024 ? 128 : sup.nofile_max / 8;
+
+	/* fds are allocated lowest first: fd N means 0..N-1 are all in use. */
+	return sup.nofile_max && (unsigned long)fd + reserve >= sup.nofile_max;
+}
+
 static int ensure_default_dir(const char *path)
 {
 	char *copy = strdup(path), *dir;
@@ -317,6 +351,8 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "control", required_argument, NULL, 's' },
+		{ "client-timeout", required_argument, NULL, 't' },
+		{ "runtime-dir", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -324,8 +360,23 @@ int main(int argc, char **argv)
 	int opt, r;
 
 	sup.config_path = DEFAULT_CONFIG;
-	while ((opt = getopt_long(argc, argv, "c:s:h", opts, NULL)) != -1) {
+	sup.client_timeout_usec = 10000000; /* 10 s */
+	sup.runtime_dir = getenv("UDRV_RUNTIME_DIR");
+	if (!sup.runtime_dir || !*sup.runtime_dir)
+		sup.runtime_dir = DEFAULT_RUNTIME_DIR;
+	while ((opt = getopt_long(argc, argv, "c:s:t:r:h", opts, NULL)) != -1) {
 		switch (opt) {
+		case 'r':
+			sup.runtime_dir = optarg;
+			break;
+		case 't':
+			if (parse_time_usec(optarg, &sup.client_timeout_usec) < 0 ||
+			    sup.client_timeout_usec == 0) {
+				fprintf(stderr, "driver_supervisor: --client-timeout: '%s' is not a "
+					"time above 0 (such as 10s or 500ms)\n", optarg);
+				return 2;
+			}
+			break;
 		case 'c':
 			sup.config_path = optarg;
 			break;
@@ -350,6 +401,7 @@ int main(int argc, char **argv)
 		ensure_default_dir(control);
 	}
 	sup.control_path = control;
+	raise_nofile();
 
 	sup.epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (sup.epfd < 0) {
@@ -370,7 +422,8 @@ int main(int argc, char **argv)
 	r = control_open(control);
 	if (r < 0) {
 		fprintf(stderr, "driver_supervisor: control socket %s: %s\n", control,
-			r == -EADDRINUSE ? "in use by a running supervisor" : strerror(-r));
+			r == -EADDRINUSE ? "in use by a running supervisor" :
+			r == -ENOTSOCK ? "exists and is not a socket; not removing it" : strerror(-r));
 		return 1;
 	}
 	r = setup_self_watchdog();

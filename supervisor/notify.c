@@ -113,8 +113,10 @@ static void fdstore_msg(struct drv *d, const struct fdmsg *fm, int *fds, int nfd
 	if (d && nfd && !fm->store)
 		sup_dlog(d, "%s: %d fd(s) sent without FDSTORE=1, closed", d->cfg.name, nfd);
 	for (int i = 0; i < nfd; i++) {
-		int r = d && fm->store ? fdstore_add(&d->fdstore, fds[i], name, d->cfg.fdstore_max, NULL)
-				       : -EPERM;
+		/* The last fds below RLIMIT_NOFILE are kept for restarts: one
+		 * driver's store must not starve the others. */
+		int r = !d || !fm->store ? -EPERM : fd_in_reserve(fds[i]) ? -EMFILE
+			: fdstore_add(&d->fdstore, fds[i], name, d->cfg.fdstore_max, NULL);
 
 		if (r == 0)
 			continue; /* the store owns it now */
@@ -124,6 +126,12 @@ static void fdstore_msg(struct drv *d, const struct fdmsg *fm, int *fds, int nfd
 		else if (r == -EINVAL)
 			sup_dlog(d, "%s: FDNAME='%s' is not a valid fd name (1-255 printable "
 				 "characters, no ':'), refusing the fd", d->cfg.name, name);
+		else if (r == -EMFILE)
+			sup_dlog(d, "%s: the supervisor is short of file descriptors (RLIMIT_NOFILE "
+				 "%lu), refusing fd '%s'", d->cfg.name, sup.nofile_max, name);
+		else if (r == -E2BIG)
+			sup_dlog(d, "%s: fd names would pass %d bytes of LISTEN_FDNAMES, refusing "
+				 "fd '%s'", d->cfg.name, FDSTORE_NAMES_MAX, name);
 		else if (r == -ENOMEM)
 			sup_dlog(d, "%s: cannot store fd '%s': %s", d->cfg.name, name, strerror(-r));
 		/* -EEXIST: the same open file is stored already; keep that one, quietly

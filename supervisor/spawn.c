@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sys/pidfd.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -116,6 +117,15 @@ static void child(struct drv *d, int outfd, int *errfd, pid_t parent)
 			return;
 	}
 
+	if (sup.nofile_soft) {
+		/* The soft limit we were started with, not the one we raised; last,
+		 * as our own fds may lie above it (exec does not mind). */
+		struct rlimit rl;
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur > sup.nofile_soft) {
+			rl.rlim_cur = sup.nofile_soft;
+			setrlimit(RLIMIT_NOFILE, &rl);
+		}
+	}
 	if (strchr(d->cfg.argv[0], '/'))
 		execv(d->cfg.argv[0], d->cfg.argv);
 	else

@@ -55,6 +55,7 @@ enum drv_event {
 /* What an epoll event belongs to. */
 enum watch_kind {
 	W_SIGNAL, W_NOTIFY, W_CONTROL, W_CLIENT, W_SELF_WATCHDOG, W_OUT,
+	W_CLIENT_TIMER,
 	W_PIDFD, W_TIMER, W_WATCHDOG, W_LOG,
 };
 
@@ -118,11 +119,15 @@ struct sup {
 	char notify_addr[108];  /* "@udrv-sup/PID" */
 	const char *control_path;
 	const char *config_path;
+	const char *runtime_dir; /* --runtime-dir, $UDRV_RUNTIME_DIR, /run/udrv */
 	struct drv *drivers;
 	struct drv *graveyard;  /* removed drivers, freed between epoll batches */
 	bool shutting_down;
 	bool exit_now;
 	bool no_pidfd;          /* pidfd_open() is ENOSYS: SIGCHLD + waitid instead */
+	unsigned long nofile_soft; /* RLIMIT_NOFILE soft limit we were started with (drivers get it) */
+	unsigned long nofile_max;  /* our soft limit after raising it; 0 unknown */
+	uint64_t client_timeout_usec; /* --client-timeout: a control client's request/reply */
 	struct watch w_sig, w_notify, w_ctl, w_self_wd;
 };
 
@@ -133,6 +138,9 @@ void sup_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* sup_log() about driver @d: also kept in its log ring (`udrvctl log`). */
 void sup_dlog(struct drv *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 uint64_t now_usec(void);
+/* fd_in_reserve - @fd is one of the last fds below RLIMIT_NOFILE, kept for
+ * restarts and udrvctl: new drivers and fd stores must not take it. */
+bool fd_in_reserve(int fd);
 int sup_reload(bool initial);
 void sup_check_shutdown_done(void);
 
@@ -175,6 +183,7 @@ int control_open(const char *path);
 void control_close(void);
 void control_on_accept(void);
 void control_on_client(struct client *c, uint32_t events);
+void control_on_client_timer(void);
 void control_driver_changed(struct drv *d);  /* settle waiting clients */
 void control_driver_gone(struct drv *d);
 

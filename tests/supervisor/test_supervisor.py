@@ -52,7 +52,7 @@ def check(cond, msg):
 class Sup:
     """One driver_supervisor on a temporary config dir."""
 
-    def __init__(self, units, preexec=None, stdout=None):
+    def __init__(self, units, preexec=None, stdout=None, args=(), wait_ready=True, prepare=None):
         self.dir = tempfile.mkdtemp(prefix="udrv-sup-test-")
         self.conf = os.path.join(self.dir, "conf")
         os.mkdir(self.conf)
@@ -64,9 +64,14 @@ class Sup:
         # UDRV_TEST_WRAPPER="valgrind --error-exitcode=99 --leak-check=full" runs the
         # supervisor under a checker; its complaints fail the test at stop().
         wrapper = os.environ.get("UDRV_TEST_WRAPPER", "").split()
-        self.proc = subprocess.Popen(wrapper + [SUP, "--config", self.conf, "--control", self.ctl],
+        self.run_dir = os.path.join(self.dir, "run")
+        if prepare:
+            prepare(self)
+        self.proc = subprocess.Popen(wrapper + [SUP, "--config", self.conf, "--control", self.ctl]
+                                     + list(args),
                                      stdout=self.out, stderr=subprocess.STDOUT, preexec_fn=preexec)
-        self.wait(lambda: os.path.exists(self.ctl), 30, "control socket")
+        if wait_ready:
+            self.wait(lambda: os.path.exists(self.ctl), 30, "control socket")
 
     def path(self, name):
         return os.path.join(self.dir, name)
@@ -826,6 +831,201 @@ def test_fdstore_dropped_on_failed_and_removed():
         os.unlink(os.path.join(s.conf, "gone.driver"))
         s.proc.send_signal(signal.SIGHUP)
         s.wait(lambda: "[sup] gone: dropping 1 stored fd(s)" in s.output(), 5, "store dropped on removal")
+        s.stop()
+    finally:
+        s.cleanup()
+
+
+# --- issue 10: the supervisor as a trust boundary ----------------------------
+
+
+def test_fifo_unit_is_skipped():
+    """A FIFO named x.driver is reported and never opened (an open blocks)."""
+    s = Sup({"a": "ExecStart=@DRV@\n"}, prepare=lambda s: os.mkfifo(os.path.join(s.conf, "x.driver")))
+    try:
+        s.wait_state("a", lambda x: x["state"] == "running", 10, "running")
+        s.wait(lambda: "x.driver: not a regular file, skipped" in s.output(), 10, "FIFO reported")
+        s.proc.send_signal(signal.SIGHUP)
+        s.wait(lambda: s.output().count("x.driver: not a regular file") >= 2, 10, "reload went on")
+        r = s.udrvctl("status", "x", check_rc=False)
+        check(r.returncode != 0 and "no driver named" in r.stderr, f"x: {r.stderr}")
+        s.stop()
+    finally:
+        s.cleanup()
+
+
+def nofile(soft, hard):
+    import resource
+    return lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_many_units_raise_nofile():
+    """320 units under a soft RLIMIT_NOFILE of 256: all listed, all running,
+    restarts work; the drivers get the original soft limit back."""
+    n = 320
+    units = {f"u{i:03d}": "ExecStart=/bin/sleep 1000\nType=simple\n" for i in range(n)}
+    units["lim"] = "ExecStart=/bin/sh -c 'ulimit -Sn; exec sleep 1000'\nType=simple\n"
+    s = Sup(units, preexec=nofile(256, 4096))
+    try:
+        def all_running():
+            st = s.status()
+            return st if len(st) == n + 1 and all(x["state"] == "running" for x in st) else None
+        st = s.wait(all_running, 60, f"{n + 1} units running")
+        victims = [x for x in st if x["name"] < "u020"]
+        for x in victims:
+            os.kill(x["pid"], signal.SIGKILL)
+        s.wait(lambda: all(x["state"] == "running" and x["restarts"] == 1
+                           for x in s.status() if x["name"] < "u020"), 60, "20 restarted")
+        st = s.status()
+        check(len(st) == n + 1 and not [x for x in st if x["state"] == "failed"], "none failed")
+        check("[lim] 256" in s.output(), f"the driver's soft limit is the original:\n"
+              f"{[l for l in s.output().splitlines() if l.startswith('[lim]')]}")
+        s.stop(60)
+    finally:
+        s.cleanup()
+
+
+def test_units_beyond_hard_nofile_are_listed():
+    """More units than a hard limit of 512 allows: every unit is in status
+    (the extra ones failed with the reason), restarts still work."""
+    n = 200
+    units = {f"u{i:03d}": "ExecStart=/bin/sleep 1000\nType=simple\n" for i in range(n)}
+    s = Sup(units, preexec=nofile(512, 512))
+    try:
+        st = s.wait(lambda: (lambda v: v if len(v) == n and all(
+            x["state"] in ("running", "failed") for x in v) else None)(s.status()), 60, "settled")
+        failed = [x for x in st if x["state"] == "failed"]
+        running = [x for x in st if x["state"] == "running"]
+        check(failed and running, f"{len(failed)} failed, {len(running)} running")
+        check(all("cannot set up: Too many open files (RLIMIT_NOFILE 512)" in x["reason"]
+                  for x in failed), f"reason: {failed[0]['reason']}")
+        for x in running[:10]:
+            os.kill(x["pid"], signal.SIGKILL)
+        names = {x["name"] for x in running[:10]}
+        s.wait(lambda: all(x["state"] == "running" and x["restarts"] == 1
+                           for x in s.status() if x["name"] in names), 60, "restarts")
+        print(f"    hard limit 512: {len(running)} of {n} running, the rest listed as failed")
+        s.stop(60)
+    finally:
+        s.cleanup()
+
+
+def test_control_path_not_a_socket():
+    """--control naming a regular file: refused, the file kept."""
+    d = tempfile.mkdtemp(prefix="udrv-sup-test-")
+    try:
+        conf = os.path.join(d, "conf")
+        os.mkdir(conf)
+        victim = os.path.join(d, "precious")
+        with open(victim, "w") as f:
+            f.write("keep me\n")
+        r = subprocess.run([SUP, "--config", conf, "--control", victim,
+                            "--runtime-dir", os.path.join(d, "run")],
+                           capture_output=True, text=True, timeout=30)
+        check(r.returncode == 1, f"rc {r.returncode}")
+        check("exists and is not a socket; not removing it" in r.stderr, r.stderr)
+        with open(victim) as f:
+            check(f.read() == "keep me\n", "the file was changed")
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def test_fdstore_names_bounded():
+    """Long fd names: the store stops below the LISTEN_FDNAMES limit, so the
+    driver still starts again (the kernel refuses env strings over 128 KiB)."""
+    s = Sup({"big": "ExecStart=@DRV@ --store-fds 600 --store-name-len 240\n"
+                    "FileDescriptorStoreMax=1024\n"})
+    try:
+        st = s.wait_state("big", lambda x: x["state"] == "running", 20, "running")
+        s.wait(lambda: "LISTEN_FDNAMES, refusing fd" in s.output(), 20, "refusal logged")
+        check(0 < s.status("big")["fdstore"] <= 65536 // 241, f"{s.status('big')['fdstore']}")
+        os.kill(st["pid"], signal.SIGSEGV)
+        st = s.wait_state("big", lambda x: x["state"] == "running" and x["restarts"] == 1, 20,
+                          "restarted")
+        check(not st["last_exit"].startswith("cannot execute"), st["last_exit"])
+        s.stop()
+    finally:
+        s.cleanup()
+
+
+def ctl_connect(s):
+    c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    c.settimeout(20 * WAIT_SCALE)
+    for _ in range(1000):
+        try:
+            c.connect(s.ctl)
+            return c
+        except BlockingIOError:  # the listen backlog is full for a moment
+            time.sleep(0.01)
+    raise Fail("cannot connect to the control socket")
+
+
+def recv_all(c):
+    data = b""
+    while True:
+        b = c.recv(65536)
+        if not b:
+            return data.decode()
+        data += b
+
+
+def test_control_socket_abuse():
+    """A NUL gets an error, idle clients time out, the count is capped, a
+    half-closed client still gets its reply."""
+    s = Sup({"a": "ExecStart=@DRV@\n"}, args=["--client-timeout", "1s"])
+    try:
+        s.wait_state("a", lambda x: x["state"] == "running", 10, "running")
+        c = ctl_connect(s)
+        c.sendall(b"sta\0tus\n")
+        check(recv_all(c) == "ERR a NUL byte in the request\n", "NUL")
+        c.close()
+        # half-closed, without even a newline
+        c = ctl_connect(s)
+        c.sendall(b"status a")
+        c.shutdown(socket.SHUT_WR)
+        r = recv_all(c)
+        check(r.startswith("OK\n") and "a" in r, f"half-closed status: {r!r}")
+        c.close()
+        # half-closed while waiting for a blocking restart
+        c = ctl_connect(s)
+        c.sendall(b"restart a\n")
+        c.shutdown(socket.SHUT_WR)
+        r = recv_all(c)
+        check(r.startswith("OK\n") and "a is running" in r, f"half-closed restart: {r!r}")
+        c.close()
+        # silent clients: at most 64, each closed after --client-timeout
+        idle = [ctl_connect(s) for _ in range(64)]
+        extra = ctl_connect(s)
+        check(recv_all(extra) == "ERR too many clients, try again\n", "cap")
+        extra.close()
+        t0 = time.monotonic()
+        for c in idle:
+            check(recv_all(c) == "ERR timed out waiting for a request\n", "timeout")
+            c.close()
+        print(f"    64 idle clients closed {time.monotonic() - t0:.1f}s after the 65th was refused")
+        check(s.udrvctl("status").returncode == 0, "answers again")
+        s.stop()
+    finally:
+        s.cleanup()
+
+
+def test_restart_floor():
+    """RestartSec=0 and a driver that exits at once: not a hot loop; at most
+    one start per RestartMinDelaySec (default 100ms)."""
+    s = Sup({"hot": "ExecStart=/bin/true\nType=simple\nRestart=always\nRestartSec=0\n"
+                    "StartLimitBurst=0\n",
+             "slow": "ExecStart=/bin/true\nType=simple\nRestart=always\nRestartSec=0\n"
+                     "StartLimitBurst=0\nRestartMinDelaySec=400ms\n"})
+    try:
+        t0 = time.monotonic()
+        time.sleep(2)
+        out = s.output()
+        elapsed = time.monotonic() - t0 + 0.5  # the supervisor started before t0
+        hot = out.count("[sup] launching hot")
+        slow = out.count("[sup] launching slow")
+        print(f"    {elapsed:.1f}s: {hot} starts at RestartSec=0, {slow} with RestartMinDelaySec=400ms")
+        check(2 <= hot <= 1 + elapsed / 0.1, f"hot: {hot} starts in {elapsed:.1f}s")
+        check(2 <= slow <= 1 + elapsed / 0.4, f"slow: {slow} starts in {elapsed:.1f}s")
         s.stop()
     finally:
         s.cleanup()
