@@ -416,7 +416,8 @@ int main(int argc, char **argv)
 	out_init();
 	r = notify_open();
 	if (r < 0) {
-		fprintf(stderr, "driver_supervisor: notify socket: %s\n", strerror(-r));
+		fprintf(stderr, "driver_supervisor: notify socket %s: %s\n", sup.notify_addr,
+			r == -ENOTSOCK ? "exists and is not a socket; not removing it" : strerror(-r));
 		return 1;
 	}
 	r = control_open(control);
@@ -448,7 +449,7 @@ int main(int argc, char **argv)
 		sup.drivers = d->next;
 		drv_free(d);
 	}
-	close(sup.notify_fd);
+	notify_close();
 	close(sup.sigfd);
 	if (sup.self_wdfd >= 0)
 		close(sup.self_wdfd);

@@ -116,7 +116,7 @@ struct sup {
 	int notify_fd;
 	int ctl_fd;
 	int self_wdfd;          /* pings our own manager (systemd) */
-	char notify_addr[108];  /* "@udrv-sup/PID" */
+	char notify_addr[108];  /* "$UDRV_RUNTIME_DIR/notify" */
 	const char *control_path;
 	const char *config_path;
 	const char *runtime_dir; /* --runtime-dir, $UDRV_RUNTIME_DIR, /run/udrv */
@@ -175,7 +175,8 @@ bool drv_idle(const struct drv *d);
 pid_t spawn_driver(struct drv *d, int *pidfd, int *logfd, int *exec_errno);
 
 /* notify.c */
-int notify_open(void);
+int notify_open(void);  /* also checks/creates the runtime dir */
+void notify_close(void);
 void notify_drain(void);
 
 /* control.c */

@@ -67,8 +67,8 @@ class Sup:
         self.run_dir = os.path.join(self.dir, "run")
         if prepare:
             prepare(self)
-        self.proc = subprocess.Popen(wrapper + [SUP, "--config", self.conf, "--control", self.ctl]
-                                     + list(args),
+        self.proc = subprocess.Popen(wrapper + [SUP, "--config", self.conf, "--control", self.ctl,
+                                                "--runtime-dir", self.run_dir] + list(args),
                                      stdout=self.out, stderr=subprocess.STDOUT, preexec_fn=preexec)
         if wait_ready:
             self.wait(lambda: os.path.exists(self.ctl), 30, "control socket")
@@ -1027,6 +1027,63 @@ def test_restart_floor():
         check(2 <= hot <= 1 + elapsed / 0.1, f"hot: {hot} starts in {elapsed:.1f}s")
         check(2 <= slow <= 1 + elapsed / 0.4, f"slow: {slow} starts in {elapsed:.1f}s")
         s.stop()
+    finally:
+        s.cleanup()
+
+
+HIJACK = r"""
+import os, socket, sys, time
+apid = int(open(sys.argv[1]).read())
+os.setpgid(0, apid)        # into driver a's process group (same session)
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.sendto(b"STATUS=hijacked", os.environ["NOTIFY_SOCKET"])
+open(sys.argv[1] + ".sent", "w").close()
+time.sleep(1000)
+"""
+
+
+def test_notify_no_impersonation():
+    """A process of driver b that joins driver a's process group speaks as b,
+    never as a."""
+    s = Sup({"a": "ExecStart=@DRV@ --status mine\n"})
+    try:
+        st = s.wait_state("a", lambda x: x["state"] == "running" and x["status"] == "mine", 10, "a up")
+        with open(s.path("hijack.py"), "w") as f:
+            f.write(HIJACK)
+        with open(s.path("apid"), "w") as f:
+            f.write(str(st["pid"]))
+        s.write_unit("b", f"ExecStart=/bin/sh -c '{sys.executable} {s.path('hijack.py')} "
+                          f"{s.path('apid')}; sleep 1000'\nType=simple\n")
+        s.proc.send_signal(signal.SIGHUP)
+        s.wait(lambda: os.path.exists(s.path("apid.sent")), 20, "hijack message sent")
+        s.wait_state("b", lambda x: x["status"] == "hijacked", 10, "b's own helper counts as b")
+        check(s.status("a")["status"] == "mine", f"a's status was taken over: {s.status('a')}")
+        s.stop()
+    finally:
+        s.cleanup()
+
+
+def test_notify_socket_not_bindable_after_kill():
+    """NOTIFY_SOCKET is a path in the runtime dir; after kill -9 of the
+    supervisor an unprivileged user cannot bind it."""
+    s = Sup({"a": "ExecStart=@DRV@ --print-env NOTIFY_SOCKET\n"})
+    try:
+        s.wait_state("a", lambda x: x["state"] == "running", 10, "running")
+        want = os.path.join(s.run_dir, "notify")
+        check(f"[a] [test_driver] NOTIFY_SOCKET={want}" in s.output(), s.output())
+        st = os.stat(s.run_dir)
+        check(st.st_uid == os.geteuid() and not st.st_mode & 0o022, f"run dir mode {st.st_mode:o}")
+        os.chmod(s.dir, 0o755)  # let nobody reach the runtime dir: only its own mode protects it
+        s.proc.kill()
+        s.proc.wait()
+        addr = want
+        code = ("import socket,sys\na=sys.argv[1]\na='\\0'+a[1:] if a[0]=='@' else a\n"
+                "s=socket.socket(socket.AF_UNIX,socket.SOCK_DGRAM)\n"
+                "try:\n s.bind(a)\n print('bound')\nexcept OSError as e:\n print('refused',e)\n")
+        r = subprocess.run(["/usr/bin/python3", "-c", code, addr], capture_output=True, text=True,
+                           user=65534, group=65534, timeout=30)
+        check(r.stdout.startswith("refused"), f"nobody could bind {addr}: {r.stdout}{r.stderr}")
+        os.chmod(s.dir, 0o700)
     finally:
         s.cleanup()
 
