@@ -21,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/pidfd.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
@@ -332,6 +334,99 @@ bool fd_in_reserve(int fd)
 	return sup.nofile_max && (unsigned long)fd + reserve >= sup.nofile_max;
 }
 
+/* One supervisor per config and per runtime dir: an exclusive flock on
+ * both (as s6's lock fd), held until we exit; the kernel drops it when we
+ * die, even by SIGKILL. The fds stay open, close-on-exec. */
+static int lock_path(const char *path, const char *what)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+
+	if (fd < 0) {
+		fprintf(stderr, "driver_supervisor: %s %s: %s\n", what, path, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		fprintf(stderr, "driver_supervisor: %s %s is in use by another driver_supervisor "
+			"(%s); not starting a second one\n", what, path,
+			errno == EWOULDBLOCK ? "it holds the lock" : strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Does process @pid have @want ("NOTIFY_SOCKET=/run/udrv/notify") in its
+ * environment? */
+static bool environ_has(const char *pid, const char *want)
+{
+	char path[300];
+	static char buf[65536];
+	size_t len = strlen(want);
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%s/environ", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	for (char *p = buf; p < buf + n; p += strlen(p) + 1)
+		if (strncmp(p, want, len) == 0 && p[len] == '\0')
+			return true;
+	return false;
+}
+
+/*
+ * Drivers left by a supervisor of this runtime dir that died (SIGKILL,
+ * crash) are killed before any driver starts: they may hold a device (a
+ * VFIO group opens once) and a second copy must never run on it. Killed,
+ * not adopted: an orphan is not our child (no pidfd exit status, no
+ * output pipe, no notify credentials we could trust again), and the state
+ * it had is what the fd store is for. They are found by what every driver
+ * process inherits, NOTIFY_SOCKET=$UDRV_RUNTIME_DIR/notify (the lock says
+ * no living supervisor uses that dir): SIGTERM-ignoring ones, their
+ * children and setsid() grandchildren alike. A process that rewrote its
+ * environment escapes this; per-driver cgroups would not let it (not done).
+ */
+static void kill_leftovers(void)
+{
+	char want[160];
+	unsigned killed = 0;
+
+	snprintf(want, sizeof(want), "NOTIFY_SOCKET=%s/notify", sup.runtime_dir);
+	for (int round = 0; round < 20; round++) {
+		DIR *dir = opendir("/proc");
+		struct dirent *e;
+		unsigned found = 0;
+
+		if (!dir)
+			return;
+		while ((e = readdir(dir))) {
+			if (e->d_name[0] < '1' || e->d_name[0] > '9')
+				continue;
+			pid_t pid = (pid_t)atoi(e->d_name);
+			if (pid == getpid() || !environ_has(e->d_name, want))
+				continue;
+			/* SIGSTOP first would stop forking; SIGKILL is enough as
+			 * rounds repeat until nothing is found. */
+			if (kill(pid, SIGKILL) == 0)
+				found++;
+		}
+		closedir(dir);
+		if (!found)
+			break;
+		killed += found;
+		usleep(10000); /* let them die, then look for late forks */
+	}
+	if (killed)
+		sup_log("killed %u process(es) left by a previous supervisor of %s", killed,
+			sup.runtime_dir);
+}
+
 static int ensure_default_dir(const char *path)
 {
 	char *copy = strdup(path), *dir;
@@ -403,6 +498,15 @@ int main(int argc, char **argv)
 	sup.control_path = control;
 	raise_nofile();
 
+	if (mkdir(sup.runtime_dir, 0755) < 0 && errno != EEXIST) {
+		fprintf(stderr, "driver_supervisor: runtime dir %s: %s\n", sup.runtime_dir,
+			strerror(errno));
+		return 1;
+	}
+	if (lock_path(sup.config_path, "config") < 0 ||
+	    lock_path(sup.runtime_dir, "runtime dir") < 0)
+		return 1;
+
 	sup.epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (sup.epfd < 0) {
 		fprintf(stderr, "driver_supervisor: epoll: %s\n", strerror(errno));
@@ -420,6 +524,7 @@ int main(int argc, char **argv)
 			r == -ENOTSOCK ? "exists and is not a socket; not removing it" : strerror(-r));
 		return 1;
 	}
+	kill_leftovers();
 	r = control_open(control);
 	if (r < 0) {
 		fprintf(stderr, "driver_supervisor: control socket %s: %s\n", control,

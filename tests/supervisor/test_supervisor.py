@@ -1088,6 +1088,74 @@ def test_notify_socket_not_bindable_after_kill():
         s.cleanup()
 
 
+def test_one_supervisor_per_config():
+    """A second supervisor on the same config dir refuses to start."""
+    s = Sup({"a": "ExecStart=@DRV@\n"})
+    try:
+        s.wait_state("a", lambda x: x["state"] == "running", 10, "running")
+        r = subprocess.run([SUP, "--config", s.conf, "--control", s.path("other.sock"),
+                            "--runtime-dir", s.path("run2")],
+                           capture_output=True, text=True, timeout=30)
+        check(r.returncode == 1 and "is in use by another driver_supervisor" in r.stderr,
+              f"rc {r.returncode}: {r.stderr}")
+        check(s.udrvctl("status", "a").returncode == 0, "the first one still answers")
+        s.stop()
+    finally:
+        s.cleanup()
+
+
+def descendants_with(marker):
+    """pids whose command line holds @marker."""
+    out = []
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    if marker.encode() in f.read() and alive(int(pid)):
+                        out.append(int(pid))
+            except OSError:
+                pass
+    return out
+
+
+def test_supervisor_kill9_leftovers_killed():
+    """kill -9 of the supervisor: drivers ignoring SIGTERM, their children
+    and a setsid() grandchild live on; the next supervisor kills them all
+    before starting new copies."""
+    n = 100000 + os.getpid() % 100000  # this run's own sleeps
+    mark = f"sleep\0{n}\0"
+    units = {"t": "ExecStart=@DRV@ --ignore-term --fork-child\n",
+             "g": f"ExecStart=/bin/sh -c 'trap \"\" TERM; setsid sleep {n} & exec sleep {n + 1}'\n"
+                  "Type=simple\n"}
+    s = Sup(units)
+    try:
+        s.wait_state("t", lambda x: x["state"] == "running", 10, "t running")
+        s.wait_state("g", lambda x: x["state"] == "running", 10, "g running")
+        s.wait(lambda: len(descendants_with(mark)) == 1, 10, "setsid grandchild")
+        old = [s.status("t")["pid"], s.status("g")["pid"]]
+        s.proc.kill()
+        s.proc.wait()
+        time.sleep(0.5)
+        left = [p for p in old if alive(p)] + descendants_with(mark)
+        check(len(left) >= 3, f"the scenario: leftovers live on after kill -9 ({left})")
+        s.out.close()
+        s.out = open(s.out_path, "a")  # same config and runtime dir as the dead one
+        s.proc = subprocess.Popen([SUP, "--config", s.conf, "--control", s.ctl,
+                                   "--runtime-dir", s.run_dir], stdout=s.out, stderr=subprocess.STDOUT)
+        s.wait(lambda: s.udrvctl("status", check_rc=False).returncode == 0, 10, "new supervisor up")
+        s.wait_state("t", lambda x: x["state"] == "running", 10, "t running again")
+        s.wait_state("g", lambda x: x["state"] == "running", 10, "g running again")
+        for p in left:
+            check(not alive(p), f"pid {p} left by the dead supervisor still alive")
+        check(len(descendants_with(mark)) == 1, "one copy of the grandchild")
+        check("left by a previous supervisor" in s.output(), "leftovers logged")
+        s.stop()
+    finally:
+        s.cleanup()
+        for p in descendants_with(mark) + descendants_with(f"sleep\0{n + 1}\0"):
+            os.kill(p, signal.SIGKILL)
+
+
 TESTS = [(n, f) for n, f in list(globals().items()) if n.startswith("test_") and callable(f)]
 
 
