@@ -280,6 +280,12 @@ static void signal_group(struct drv *d, int sig)
 	/* The whole process group, so a driver's own children stop too. */
 	if (d->pid > 0 && kill(-d->pid, sig) < 0 && errno != ESRCH)
 		sup_dlog(d, "%s: kill(%s): %s", d->cfg.name, sigabbrev_np(sig), strerror(errno));
+	/* And the main process through its pidfd: one that moved itself to
+	 * another process group (setpgid) is not reached by the group signal,
+	 * and stop would wait forever. */
+	if (d->pidfd >= 0 && pidfd_send_signal(d->pidfd, sig, NULL, 0) < 0 && errno != ESRCH)
+		sup_dlog(d, "%s: pidfd_send_signal(%s): %s", d->cfg.name, sigabbrev_np(sig),
+			 strerror(errno));
 }
 
 static void a_stop(struct drv *d)

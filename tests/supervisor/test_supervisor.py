@@ -1156,6 +1156,23 @@ def test_supervisor_kill9_leftovers_killed():
             os.kill(p, signal.SIGKILL)
 
 
+def test_group_hopper_is_stopped():
+    """A driver that moves itself to another process group (ignoring SIGTERM)
+    is still stopped: SIGKILL reaches it through its pidfd."""
+    code = ("import os, signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+            "os.setpgid(0, os.getpgid(os.getppid())); print('hopped', flush=True); time.sleep(1000)")
+    s = Sup({"hop": f"ExecStart=/usr/bin/python3 -c \"{code}\"\nType=simple\nTimeoutStopSec=300ms\n"})
+    try:
+        st = s.wait_state("hop", lambda x: x["state"] == "running", 10, "running")
+        s.wait(lambda: "[hop] hopped" in s.output(), 10, "moved to another group")
+        r = s.udrvctl("stop", "hop")
+        check("hop is stopped" in r.stdout, r.stdout)
+        check(not alive(st["pid"]), "the group hopper still lives")
+        s.stop()
+    finally:
+        s.cleanup()
+
+
 TESTS = [(n, f) for n, f in list(globals().items()) if n.startswith("test_") and callable(f)]
 
 
