@@ -222,6 +222,8 @@ void config_free(struct drv_config *c)
 	strv_free(c->env);
 	free(c->log_prefix);
 	free(c->listen);
+	free(c->user);
+	free(c->group);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -374,6 +376,22 @@ static int apply_key(struct drv_config *c, const char *key, const char *val,
 	}
 	if (strcmp(key, "Device") == 0)
 		return set_str(&c->device, val);
+	if (strcmp(key, "User") == 0)
+		return set_str(&c->user, val);
+	if (strcmp(key, "Group") == 0)
+		return set_str(&c->group, val);
+	if (strcmp(key, "NoNewPrivileges") == 0) {
+		if (!strcmp(val, "yes") || !strcmp(val, "true") || !strcmp(val, "1") || !strcmp(val, "on"))
+			c->no_new_privs = true;
+		else if (!strcmp(val, "no") || !strcmp(val, "false") || !strcmp(val, "0") ||
+			 !strcmp(val, "off"))
+			c->no_new_privs = false;
+		else {
+			snprintf(why, wlen, "'%s' is not a boolean (yes or no)", val);
+			return -EINVAL;
+		}
+		return 0;
+	}
 	if (strcmp(key, "Description") == 0)
 		return set_str(&c->description, val);
 	if (strcmp(key, "LogPrefix") == 0)
@@ -681,6 +699,8 @@ bool config_equal(const struct drv_config *a, const struct drv_config *b)
 	       strv_equal(a->env, b->env) && streq0(a->device, b->device) &&
 	       streq0(a->log_prefix, b->log_prefix) && streq0(a->listen, b->listen) &&
 	       streq0(a->description, b->description) &&
+	       streq0(a->user, b->user) && streq0(a->group, b->group) &&
+	       a->no_new_privs == b->no_new_privs &&
 	       a->restart == b->restart && a->type == b->type &&
 	       a->restart_usec == b->restart_usec && a->restart_max_usec == b->restart_max_usec &&
 	       a->restart_min_usec == b->restart_min_usec &&

@@ -36,6 +36,8 @@ struct drv_config {
 	size_t nenv;
 	char *log_prefix;         /* LogPrefix=, "%n" expanded to the name */
 	char *listen;             /* Listen= socket path, or NULL */
+	char *user, *group;       /* User=, Group=: name or number, resolved at each start */
+	bool no_new_privs;        /* NoNewPrivileges= */
 	enum restart_policy restart;
 	enum drv_type type;
 	uint64_t restart_usec;        /* RestartSec= */

@@ -374,7 +374,12 @@ static void record_exit(struct drv *d)
 	exit_classify(d->wcode, d->wstatus, d->ready, d->watchdog_fired,
 		      d->start_timeout_fired, &d->last);
 	d->has_exit = true;
-	if (d->exec_errno)
+	if (d->exec_errno < 0) /* spawn.c: User=/Group=/NoNewPrivileges= failed */
+		snprintf(d->last_exit, sizeof(d->last_exit), "cannot set privileges (User=%s "
+			 "Group=%s): %s", d->cfg.user ? d->cfg.user : "-",
+			 d->cfg.group ? d->cfg.group : "-",
+			 -d->exec_errno == ESRCH ? "no such user or group" : strerror(-d->exec_errno));
+	else if (d->exec_errno)
 		snprintf(d->last_exit, sizeof(d->last_exit), "cannot execute %s: %s",
 			 d->cfg.argv[0], strerror(d->exec_errno));
 	else
@@ -389,7 +394,9 @@ static void a_exited(struct drv *d)
 
 	instance_gone(d);
 	record_exit(d);
-	if (d->exec_errno)
+	if (d->exec_errno < 0)
+		snprintf(verb, sizeof(verb), "could not be started (%s)", d->last_exit);
+	else if (d->exec_errno)
 		snprintf(verb, sizeof(verb), "could not be executed (%s: %s)",
 			 d->cfg.argv[0], strerror(d->exec_errno));
 	else

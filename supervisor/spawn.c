@@ -25,6 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/pidfd.h>
+#include <grp.h>
+#include <pwd.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -36,6 +38,104 @@ static int setenv_u64(const char *name, unsigned long long v)
 
 	snprintf(buf, sizeof(buf), "%llu", v);
 	return setenv(name, buf, 1);
+}
+
+/* /etc/passwd and /etc/group read directly (fgetpwent, fgetgrent): no
+ * NSS, which a static supervisor in a board's initramfs does not have. */
+static bool find_user(const char *name, uid_t *uid, gid_t *gid, char *uname, size_t ulen)
+{
+	FILE *f = fopen("/etc/passwd", "re");
+	struct passwd *pw;
+	bool found = false;
+
+	while (f && (pw = fgetpwent(f))) {
+		if (strcmp(pw->pw_name, name) == 0) {
+			*uid = pw->pw_uid;
+			*gid = pw->pw_gid;
+			snprintf(uname, ulen, "%s", pw->pw_name);
+			found = true;
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/* Group @name's gid; with @member, the supplementary groups of that user
+ * (up to *n) go into @list instead. */
+static bool find_groups(const char *name, gid_t *gid, const char *member, gid_t *list, int *n)
+{
+	FILE *f = fopen("/etc/group", "re");
+	struct group *gr;
+	bool found = false;
+	int k = 0;
+
+	while (f && (gr = fgetgrent(f))) {
+		if (name && strcmp(gr->gr_name, name) == 0) {
+			*gid = gr->gr_gid;
+			found = true;
+			break;
+		}
+		for (char **m = member ? gr->gr_mem : NULL; m && *m; m++)
+			if (strcmp(*m, member) == 0 && k < *n)
+				list[k++] = gr->gr_gid;
+	}
+	if (f)
+		fclose(f);
+	if (member)
+		*n = k;
+	return found;
+}
+
+static bool numeric(const char *s, unsigned long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoul(s, &end, 10);
+	return *s >= '0' && *s <= '9' && !*end && !errno && *v < 0xffffffffUL;
+}
+
+/* User=, Group= (names or numbers) and NoNewPrivileges=, applied last
+ * before exec. User= without Group= takes the user's group and the groups
+ * that list it as a member (as initgroups, and systemd); the supervisor's
+ * own supplementary groups never pass on. Returns -1 with errno on
+ * failure (ESRCH: no such user or group). */
+static int drop_privileges(const struct drv *d)
+{
+	uid_t uid = 0;
+	gid_t gid = 0, groups[64];
+	int ngroups = 0;
+	char uname[256] = "";
+	unsigned long v;
+
+	if (d->cfg.user) {
+		if (!find_user(d->cfg.user, &uid, &gid, uname, sizeof(uname))) {
+			if (!numeric(d->cfg.user, &v))
+				return errno = ESRCH, -1;
+			uid = (uid_t)v;
+			gid = (gid_t)v;
+		}
+	}
+	if (d->cfg.group && !find_groups(d->cfg.group, &gid, NULL, NULL, NULL)) {
+		if (!numeric(d->cfg.group, &v))
+			return errno = ESRCH, -1;
+		gid = (gid_t)v;
+	}
+	if (d->cfg.user || d->cfg.group) {
+		if (uname[0] && !d->cfg.group) {
+			ngroups = (int)(sizeof(groups) / sizeof(groups[0]));
+			find_groups(NULL, NULL, uname, groups, &ngroups);
+		}
+		if (setgroups((size_t)ngroups, groups) < 0 || setresgid(gid, gid, gid) < 0)
+			return -1;
+	}
+	if (d->cfg.user && setresuid(uid, uid, uid) < 0)
+		return -1;
+	if (d->cfg.no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -1;
+	return 0;
 }
 
 /* Runs in the child; returns only on failure, with errno set. */
@@ -125,6 +225,10 @@ static void child(struct drv *d, int outfd, int *errfd, pid_t parent)
 			rl.rlim_cur = sup.nofile_soft;
 			setrlimit(RLIMIT_NOFILE, &rl);
 		}
+	}
+	if (drop_privileges(d) < 0) {
+		errno = -errno; /* told apart from exec errors (driver.c) */
+		return;
 	}
 	if (strchr(d->cfg.argv[0], '/'))
 		execv(d->cfg.argv[0], d->cfg.argv);

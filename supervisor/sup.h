@@ -79,7 +79,8 @@ struct drv {
 	bool ready;
 	bool watchdog_fired;
 	bool start_timeout_fired;
-	int exec_errno;     /* the child could not exec: this errno */
+	int exec_errno;     /* the child could not exec: this errno; -errno: could not
+	                     * take User=/Group=/NoNewPrivileges= */
 	uint64_t started_at, ready_at; /* CLOCK_MONOTONIC usec */
 	uint64_t watchdog_usec; /* WatchdogSec=, or what WATCHDOG_USEC= set */
 

@@ -211,6 +211,8 @@ static void test_parse_errors(void **state)
 		/* no silent cap: above what the start history keeps is refused */
 		{ "[Driver]\nExecStart=/bin/x\nStartLimitBurst=65\n",
 		  "d/x.driver:3: StartLimitBurst: 65 is above the most supported, 64" },
+		{ "[Driver]\nExecStart=/bin/x\nNoNewPrivileges=maybe\n",
+		  "d/x.driver:3: NoNewPrivileges: 'maybe' is not a boolean" },
 		{ "[Driver]\nExecStart=/bin/x\nRestartMinDelaySec=0\n",
 		  "d/x.driver:3: RestartMinDelaySec: '0' is below the least allowed, 1ms" },
 		{ "[Driver]\nExecStart=/bin/x\nWatchdogSec=infinity\n",

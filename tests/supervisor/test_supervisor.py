@@ -1173,6 +1173,32 @@ def test_group_hopper_is_stopped():
         s.cleanup()
 
 
+def test_user_group_no_new_privs():
+    """User=nobody runs the driver as nobody, without our groups;
+    NoNewPrivileges= sets no_new_privs; an unknown user is reported."""
+    show = "ExecStart=/bin/sh -c 'echo ids $(id -u) $(id -g) $(id -G); " \
+           "grep NoNewPrivs /proc/self/status; exec sleep 1000'\nType=simple\n"
+    s = Sup({"nob": show + "User=nobody\nNoNewPrivileges=yes\n",
+             "num": show + "User=65534\nGroup=65534\n",
+             "bad": show + "User=no-such-user-xyz\nRestart=no\n"})
+    try:
+        os.chmod(s.dir, 0o755)  # nobody may need to look around
+        s.wait_state("nob", lambda x: x["state"] == "running", 10, "running")
+        s.wait(lambda: "[nob] NoNewPrivs" in s.output() and "[num] NoNewPrivs" in s.output(), 10,
+               "ids printed")
+        out = s.output()
+        check("[nob] ids 65534 65534 65534" in out, out)
+        check("[nob] NoNewPrivs:\t1" in out, out)
+        check("[num] ids 65534 65534 65534" in out and "[num] NoNewPrivs:\t0" in out, out)
+        st = s.wait_state("bad", lambda x: x["state"] == "failed", 10, "failed")
+        check(st["last_exit"] == "cannot set privileges (User=no-such-user-xyz Group=-): "
+              "no such user or group", st["last_exit"])
+        os.chmod(s.dir, 0o700)
+        s.stop()
+    finally:
+        s.cleanup()
+
+
 TESTS = [(n, f) for n, f in list(globals().items()) if n.startswith("test_") and callable(f)]
 
 
