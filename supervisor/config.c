@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -316,6 +317,45 @@ static int set_str(char **dst, const char *v)
 	return 0;
 }
 
+const char *const config_limit_keys[5] = {
+	"LimitNOFILE", "LimitMEMLOCK", "LimitCORE", "LimitNPROC", "LimitAS",
+};
+const int config_limit_resources[5] = {
+	RLIMIT_NOFILE, RLIMIT_MEMLOCK, RLIMIT_CORE, RLIMIT_NPROC, RLIMIT_AS,
+};
+
+/* One value of a Limit*= key: a number with an optional K, M, G, T (1024
+ * based, as systemd), or "infinity". */
+static int parse_limit_value(const char *s, uint64_t *out)
+{
+	static const char sfx[] = "KMGT";
+	unsigned long long v;
+	char *end;
+
+	if (strcmp(s, "infinity") == 0) {
+		*out = UINT64_MAX;
+		return 0;
+	}
+	if (!isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -ERANGE;
+	if (*end) {
+		const char *p = strchr(sfx, *end);
+		if (!p || !*p || end[1])
+			return -EINVAL;
+		for (long i = 0; i <= p - sfx; i++) {
+			if (v > UINT64_MAX / 1024)
+				return -ERANGE;
+			v *= 1024;
+		}
+	}
+	*out = v;
+	return 0;
+}
+
 /* One key of [Driver]. Returns 0, -EINVAL with @why set, or -ENOMEM. */
 static int apply_key(struct drv_config *c, const char *key, const char *val,
 		     char *why, size_t wlen)
@@ -376,6 +416,25 @@ static int apply_key(struct drv_config *c, const char *key, const char *val,
 	}
 	if (strcmp(key, "Device") == 0)
 		return set_str(&c->device, val);
+	for (int i = 0; i < 5; i++) {
+		char soft[64], *colon;
+		struct drv_limit l = { .set = true };
+
+		if (strcmp(key, config_limit_keys[i]) != 0)
+			continue;
+		snprintf(soft, sizeof(soft), "%s", val);
+		colon = strchr(soft, ':');
+		if (colon)
+			*colon = '\0';
+		if (strlen(val) >= sizeof(soft) || parse_limit_value(soft, &l.soft) < 0 ||
+		    parse_limit_value(colon ? colon + 1 : soft, &l.hard) < 0 || l.soft > l.hard) {
+			snprintf(why, wlen, "'%s' is not a limit (N, N:N with soft <= hard, a K/M/G/T "
+				 "suffix, or infinity)", val);
+			return -EINVAL;
+		}
+		c->limits[i] = l;
+		return 0;
+	}
 	if (strcmp(key, "User") == 0)
 		return set_str(&c->user, val);
 	if (strcmp(key, "Group") == 0)
@@ -701,6 +760,7 @@ bool config_equal(const struct drv_config *a, const struct drv_config *b)
 	       streq0(a->description, b->description) &&
 	       streq0(a->user, b->user) && streq0(a->group, b->group) &&
 	       a->no_new_privs == b->no_new_privs &&
+	       memcmp(a->limits, b->limits, sizeof(a->limits)) == 0 &&
 	       a->restart == b->restart && a->type == b->type &&
 	       a->restart_usec == b->restart_usec && a->restart_max_usec == b->restart_max_usec &&
 	       a->restart_min_usec == b->restart_min_usec &&

@@ -38,6 +38,10 @@ struct drv_config {
 	char *listen;             /* Listen= socket path, or NULL */
 	char *user, *group;       /* User=, Group=: name or number, resolved at each start */
 	bool no_new_privs;        /* NoNewPrivileges= */
+	struct drv_limit {        /* LimitNOFILE=, LimitMEMLOCK=, LimitCORE=, LimitNPROC=, LimitAS= */
+		bool set;
+		uint64_t soft, hard;  /* UINT64_MAX: infinity */
+	} limits[5];
 	enum restart_policy restart;
 	enum drv_type type;
 	uint64_t restart_usec;        /* RestartSec= */
@@ -84,6 +88,10 @@ int config_parse_file(const char *path, struct drv_config *c, char *err, size_t 
 
 /* config_name_from_path - "dir/gpio.driver" -> "gpio". -EINVAL when the name is not usable. */
 int config_name_from_path(const char *path, char *name, size_t len);
+
+/* The Limit*= keys, in drv_config.limits order, and their RLIMIT_ numbers. */
+extern const char *const config_limit_keys[5];
+extern const int config_limit_resources[5];
 
 /* config_free - release what @c owns (not @c itself). */
 void config_free(struct drv_config *c);

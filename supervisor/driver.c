@@ -375,7 +375,7 @@ static void record_exit(struct drv *d)
 		      d->start_timeout_fired, &d->last);
 	d->has_exit = true;
 	if (d->exec_errno < 0) /* spawn.c: User=/Group=/NoNewPrivileges= failed */
-		snprintf(d->last_exit, sizeof(d->last_exit), "cannot set privileges (User=%s "
+		snprintf(d->last_exit, sizeof(d->last_exit), "cannot set limits or privileges (User=%s "
 			 "Group=%s): %s", d->cfg.user ? d->cfg.user : "-",
 			 d->cfg.group ? d->cfg.group : "-",
 			 -d->exec_errno == ESRCH ? "no such user or group" : strerror(-d->exec_errno));

@@ -226,6 +226,18 @@ static void child(struct drv *d, int outfd, int *errfd, pid_t parent)
 			setrlimit(RLIMIT_NOFILE, &rl);
 		}
 	}
+	/* Limit*=: before dropping privileges (raising a hard limit needs them). */
+	for (int i = 0; i < 5; i++) {
+		const struct drv_limit *l = &d->cfg.limits[i];
+		struct rlimit rl = {
+			.rlim_cur = l->soft == UINT64_MAX ? RLIM_INFINITY : (rlim_t)l->soft,
+			.rlim_max = l->hard == UINT64_MAX ? RLIM_INFINITY : (rlim_t)l->hard,
+		};
+		if (l->set && setrlimit(config_limit_resources[i], &rl) < 0) {
+			errno = -errno;
+			return;
+		}
+	}
 	if (drop_privileges(d) < 0) {
 		errno = -errno; /* told apart from exec errors (driver.c) */
 		return;

@@ -211,6 +211,9 @@ static void test_parse_errors(void **state)
 		/* no silent cap: above what the start history keeps is refused */
 		{ "[Driver]\nExecStart=/bin/x\nStartLimitBurst=65\n",
 		  "d/x.driver:3: StartLimitBurst: 65 is above the most supported, 64" },
+		{ "[Driver]\nExecStart=/bin/x\nLimitNOFILE=200:100\n",
+		  "d/x.driver:3: LimitNOFILE: '200:100' is not a limit" },
+		{ "[Driver]\nExecStart=/bin/x\nLimitAS=4Q\n", "d/x.driver:3: LimitAS: '4Q' is not a limit" },
 		{ "[Driver]\nExecStart=/bin/x\nNoNewPrivileges=maybe\n",
 		  "d/x.driver:3: NoNewPrivileges: 'maybe' is not a boolean" },
 		{ "[Driver]\nExecStart=/bin/x\nRestartMinDelaySec=0\n",

@@ -1191,8 +1191,26 @@ def test_user_group_no_new_privs():
         check("[nob] NoNewPrivs:\t1" in out, out)
         check("[num] ids 65534 65534 65534" in out and "[num] NoNewPrivs:\t0" in out, out)
         st = s.wait_state("bad", lambda x: x["state"] == "failed", 10, "failed")
-        check(st["last_exit"] == "cannot set privileges (User=no-such-user-xyz Group=-): "
+        check(st["last_exit"] == "cannot set limits or privileges (User=no-such-user-xyz Group=-): "
               "no such user or group", st["last_exit"])
+        os.chmod(s.dir, 0o700)
+        s.stop()
+    finally:
+        s.cleanup()
+
+
+def test_limits():
+    """Limit*= (systemd syntax) reach the driver; applied before User=. Only
+    lowered here: a sandbox without CAP_SYS_RESOURCE cannot raise hard limits."""
+    s = Sup({"lim": "ExecStart=/bin/sh -c 'echo lim $(ulimit -Sn):$(ulimit -Hn) "
+                    "$(ulimit -Sl):$(ulimit -Hl) $(ulimit -Sc) $(ulimit -Sp) $(ulimit -Sv); "
+                    "exec sleep 1000'\nType=simple\nUser=nobody\n"
+                    "LimitNOFILE=100:200\nLimitMEMLOCK=4M\nLimitCORE=0\nLimitNPROC=1000:2000\n"
+                    "LimitAS=4G:infinity\n"})
+    try:
+        os.chmod(s.dir, 0o755)
+        s.wait(lambda: "[lim] lim" in s.output(), 10, "limits printed")
+        check("[lim] lim 100:200 4096:4096 0 1000 4194304" in s.output(), s.output())
         os.chmod(s.dir, 0o700)
         s.stop()
     finally:
