@@ -97,41 +97,51 @@ static bool numeric(const char *s, unsigned long *v)
 	return *s >= '0' && *s <= '9' && !*end && !errno && *v < 0xffffffffUL;
 }
 
-/* User=, Group= (names or numbers) and NoNewPrivileges=, applied last
- * before exec. User= without Group= takes the user's group and the groups
- * that list it as a member (as initgroups, and systemd); the supervisor's
- * own supplementary groups never pass on. Returns -1 with errno on
- * failure (ESRCH: no such user or group). */
-static int drop_privileges(const struct drv *d)
+/* Who the driver runs as: resolved before Limit*= are set (LimitAS= can
+ * leave no room for the allocations reading /etc needs). */
+struct creds {
+	uid_t uid;
+	gid_t gid, groups[64];
+	int ngroups;
+};
+
+/* User=, Group= (names or numbers). User= without Group= takes the user's
+ * group and the groups that list it as a member (as initgroups, and
+ * systemd); the supervisor's own supplementary groups never pass on.
+ * Returns -1 with errno on failure (ESRCH: no such user or group). */
+static int resolve_creds(const struct drv *d, struct creds *c)
 {
-	uid_t uid = 0;
-	gid_t gid = 0, groups[64];
-	int ngroups = 0;
 	char uname[256] = "";
 	unsigned long v;
 
+	memset(c, 0, sizeof(*c));
 	if (d->cfg.user) {
-		if (!find_user(d->cfg.user, &uid, &gid, uname, sizeof(uname))) {
+		if (!find_user(d->cfg.user, &c->uid, &c->gid, uname, sizeof(uname))) {
 			if (!numeric(d->cfg.user, &v))
 				return errno = ESRCH, -1;
-			uid = (uid_t)v;
-			gid = (gid_t)v;
+			c->uid = (uid_t)v;
+			c->gid = (gid_t)v;
 		}
 	}
-	if (d->cfg.group && !find_groups(d->cfg.group, &gid, NULL, NULL, NULL)) {
+	if (d->cfg.group && !find_groups(d->cfg.group, &c->gid, NULL, NULL, NULL)) {
 		if (!numeric(d->cfg.group, &v))
 			return errno = ESRCH, -1;
-		gid = (gid_t)v;
+		c->gid = (gid_t)v;
 	}
-	if (d->cfg.user || d->cfg.group) {
-		if (uname[0] && !d->cfg.group) {
-			ngroups = (int)(sizeof(groups) / sizeof(groups[0]));
-			find_groups(NULL, NULL, uname, groups, &ngroups);
-		}
-		if (setgroups((size_t)ngroups, groups) < 0 || setresgid(gid, gid, gid) < 0)
-			return -1;
+	if (uname[0] && !d->cfg.group) {
+		c->ngroups = (int)(sizeof(c->groups) / sizeof(c->groups[0]));
+		find_groups(NULL, NULL, uname, c->groups, &c->ngroups);
 	}
-	if (d->cfg.user && setresuid(uid, uid, uid) < 0)
+	return 0;
+}
+
+/* Take @c and NoNewPrivileges=: system calls only, last before exec. */
+static int drop_privileges(const struct drv *d, const struct creds *c)
+{
+	if ((d->cfg.user || d->cfg.group) &&
+	    (setgroups((size_t)c->ngroups, c->groups) < 0 || setresgid(c->gid, c->gid, c->gid) < 0))
+		return -1;
+	if (d->cfg.user && setresuid(c->uid, c->uid, c->uid) < 0)
 		return -1;
 	if (d->cfg.no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return -1;
@@ -226,6 +236,12 @@ static void child(struct drv *d, int outfd, int *errfd, pid_t parent)
 			setrlimit(RLIMIT_NOFILE, &rl);
 		}
 	}
+	struct creds cr;
+
+	if (resolve_creds(d, &cr) < 0) {
+		errno = -errno; /* told apart from exec errors (driver.c) */
+		return;
+	}
 	/* Limit*=: before dropping privileges (raising a hard limit needs them). */
 	for (int i = 0; i < 5; i++) {
 		const struct drv_limit *l = &d->cfg.limits[i];
@@ -238,7 +254,7 @@ static void child(struct drv *d, int outfd, int *errfd, pid_t parent)
 			return;
 		}
 	}
-	if (drop_privileges(d) < 0) {
+	if (drop_privileges(d, &cr) < 0) {
 		errno = -errno; /* told apart from exec errors (driver.c) */
 		return;
 	}
