@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -207,6 +208,7 @@ void config_defaults(struct drv_config *c)
 	c->type = TYPE_NOTIFY;
 	c->restart_usec = 100 * USEC_PER_MSEC;       /* systemd's default */
 	c->restart_max_usec = 10 * USEC_PER_SEC;
+	c->restart_min_usec = RESTART_MIN_DELAY_DEFAULT;
 	c->restart_reset_usec = 10 * USEC_PER_SEC;
 	c->start_limit_burst = 5;                    /* systemd's defaults */
 	c->start_limit_usec = 10 * USEC_PER_SEC;
@@ -230,6 +232,8 @@ void config_free(struct drv_config *c)
 	free(c->log_prefix);
 	free(c->listen);
 	free(c->ipc_group);
+	free(c->user);
+	free(c->group);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -433,6 +437,15 @@ const struct drv_key drv_keys[] = {
 	{ "IPC", "no" },
 	{ "IPCMode", "0660" },
 	{ "IPCGroup", "" },
+	{ "RestartMinDelaySec", "100ms" },
+	{ "User", "" },
+	{ "Group", "" },
+	{ "NoNewPrivileges", "no" },
+	{ "LimitNOFILE", "" },
+	{ "LimitMEMLOCK", "" },
+	{ "LimitCORE", "" },
+	{ "LimitNPROC", "" },
+	{ "LimitAS", "" },
 };
 const size_t drv_nkeys = sizeof(drv_keys) / sizeof(drv_keys[0]);
 
@@ -442,6 +455,45 @@ static bool known_key(const char *key)
 		if (strcmp(key, drv_keys[i].name) == 0)
 			return true;
 	return false;
+}
+
+const char *const config_limit_keys[5] = {
+	"LimitNOFILE", "LimitMEMLOCK", "LimitCORE", "LimitNPROC", "LimitAS",
+};
+const int config_limit_resources[5] = {
+	RLIMIT_NOFILE, RLIMIT_MEMLOCK, RLIMIT_CORE, RLIMIT_NPROC, RLIMIT_AS,
+};
+
+/* One value of a Limit*= key: a number with an optional K, M, G, T (1024
+ * based, as systemd), or "infinity". */
+static int parse_limit_value(const char *s, uint64_t *out)
+{
+	static const char sfx[] = "KMGT";
+	unsigned long long v;
+	char *end;
+
+	if (strcmp(s, "infinity") == 0) {
+		*out = UINT64_MAX;
+		return 0;
+	}
+	if (!isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -ERANGE;
+	if (*end) {
+		const char *p = strchr(sfx, *end);
+		if (!p || !*p || end[1])
+			return -EINVAL;
+		for (long i = 0; i <= p - sfx; i++) {
+			if (v > UINT64_MAX / 1024)
+				return -ERANGE;
+			v *= 1024;
+		}
+	}
+	*out = v;
+	return 0;
 }
 
 /* One key of [Driver]. Returns 0, -EINVAL with @why set, or -ENOMEM. */
@@ -508,6 +560,41 @@ static int apply_key(struct drv_config *c, const char *key, const char *val,
 	}
 	if (strcmp(key, "Device") == 0)
 		return set_str(&c->device, val);
+	for (int i = 0; i < 5; i++) {
+		char soft[64], *colon;
+		struct drv_limit l = { .set = true };
+
+		if (strcmp(key, config_limit_keys[i]) != 0)
+			continue;
+		snprintf(soft, sizeof(soft), "%s", val);
+		colon = strchr(soft, ':');
+		if (colon)
+			*colon = '\0';
+		if (strlen(val) >= sizeof(soft) || parse_limit_value(soft, &l.soft) < 0 ||
+		    parse_limit_value(colon ? colon + 1 : soft, &l.hard) < 0 || l.soft > l.hard) {
+			snprintf(why, wlen, "'%s' is not a limit (N, N:N with soft <= hard, a K/M/G/T "
+				 "suffix, or infinity)", val);
+			return -EINVAL;
+		}
+		c->limits[i] = l;
+		return 0;
+	}
+	if (strcmp(key, "User") == 0)
+		return set_str(&c->user, val);
+	if (strcmp(key, "Group") == 0)
+		return set_str(&c->group, val);
+	if (strcmp(key, "NoNewPrivileges") == 0) {
+		if (!strcmp(val, "yes") || !strcmp(val, "true") || !strcmp(val, "1") || !strcmp(val, "on"))
+			c->no_new_privs = true;
+		else if (!strcmp(val, "no") || !strcmp(val, "false") || !strcmp(val, "0") ||
+			 !strcmp(val, "off"))
+			c->no_new_privs = false;
+		else {
+			snprintf(why, wlen, "'%s' is not a boolean (yes or no)", val);
+			return -EINVAL;
+		}
+		return 0;
+	}
 	if (strcmp(key, "Description") == 0)
 		return set_str(&c->description, val);
 	if (strcmp(key, "LogPrefix") == 0)
@@ -552,8 +639,14 @@ static int apply_key(struct drv_config *c, const char *key, const char *val,
 		unsigned long v;
 		errno = 0;
 		v = strtoul(val, &end, 10);
-		if (!isdigit((unsigned char)val[0]) || *end || errno || v > 100000) {
-			snprintf(why, wlen, "'%s' is not a count between 0 and 100000", val);
+		if (!isdigit((unsigned char)val[0]) || *end || errno) {
+			snprintf(why, wlen, "'%s' is not a count between 0 and %d", val,
+				 START_LIMIT_BURST_MAX);
+			return -EINVAL;
+		}
+		if (v > START_LIMIT_BURST_MAX) {
+			snprintf(why, wlen, "%lu is above the most supported, %d (0 turns the "
+				 "limit off)", v, START_LIMIT_BURST_MAX);
 			return -EINVAL;
 		}
 		c->start_limit_burst = (unsigned)v;
@@ -578,6 +671,8 @@ static int apply_key(struct drv_config *c, const char *key, const char *val,
 		tp = &c->restart_usec;
 	else if (strcmp(key, "RestartMaxDelaySec") == 0)
 		tp = &c->restart_max_usec;
+	else if (strcmp(key, "RestartMinDelaySec") == 0)
+		tp = &c->restart_min_usec;
 	else if (strcmp(key, "RestartResetSec") == 0)
 		tp = &c->restart_reset_usec;
 	else if (strcmp(key, "StartLimitIntervalSec") == 0)
@@ -593,6 +688,11 @@ static int apply_key(struct drv_config *c, const char *key, const char *val,
 		return -EINVAL;
 	}
 	r = parse_time_usec(val, tp);
+	if (r == 0 && tp == &c->restart_min_usec && *tp < 1000) {
+		/* a floor of 0 would allow a hot restart loop again */
+		snprintf(why, wlen, "'%s' is below the least allowed, 1ms", val);
+		return -EINVAL;
+	}
 	if (r == -ERANGE)
 		snprintf(why, wlen, "'%s' is too large", val);
 	else if (r < 0)
@@ -734,13 +834,26 @@ out:
 
 int config_parse_file(const char *path, struct drv_config *c, char *err, size_t errlen)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
 	char *buf;
 	ssize_t n;
-	int r;
+	int fd, r;
 
 	memset(c, 0, sizeof(*c));
+	/* Never open anything but a regular file: opening a FIFO blocks until
+	 * a writer comes (the supervisor would hang in a reload), a device may
+	 * act on open. stat() first; O_NONBLOCK in case it was swapped for a
+	 * FIFO since, and fstat() below checks what was really opened. */
+	if (stat(path, &st) < 0) {
+		r = -errno;
+		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		return r;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file, skipped", path);
+		return -EINVAL;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0) {
 		r = -errno;
 		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
@@ -796,8 +909,12 @@ bool config_equal(const struct drv_config *a, const struct drv_config *b)
 	       strv_equal(a->env, b->env) && streq0(a->device, b->device) &&
 	       streq0(a->log_prefix, b->log_prefix) && streq0(a->listen, b->listen) &&
 	       streq0(a->description, b->description) &&
+	       streq0(a->user, b->user) && streq0(a->group, b->group) &&
+	       a->no_new_privs == b->no_new_privs &&
+	       memcmp(a->limits, b->limits, sizeof(a->limits)) == 0 &&
 	       a->restart == b->restart && a->type == b->type &&
 	       a->restart_usec == b->restart_usec && a->restart_max_usec == b->restart_max_usec &&
+	       a->restart_min_usec == b->restart_min_usec &&
 	       a->restart_reset_usec == b->restart_reset_usec &&
 	       a->start_limit_burst == b->start_limit_burst &&
 	       a->start_limit_usec == b->start_limit_usec && a->watchdog_usec == b->watchdog_usec &&

@@ -14,6 +14,13 @@
 
 #define SUP_NAME_MAX 64
 #define SUP_ERR_MAX 512
+/* StartLimitBurst= above this is refused by the parser (the start history
+ * keeps this many start times); systemd has no cap, but a burst of more
+ * than 64 starts is no limit worth the name. */
+#define START_LIMIT_BURST_MAX 64
+/* RestartMinDelaySec= default: no automatic restart comes sooner than
+ * this after the previous start (systemd's RestartSec= default). */
+#define RESTART_MIN_DELAY_DEFAULT 100000ULL
 
 enum restart_policy { RESTART_NO, RESTART_ON_FAILURE, RESTART_ALWAYS };
 enum drv_type { TYPE_NOTIFY, TYPE_SIMPLE };
@@ -30,10 +37,17 @@ struct drv_config {
 	size_t nenv;
 	char *log_prefix;         /* LogPrefix=, "%n" expanded to the name */
 	char *listen;             /* Listen= socket path, or NULL */
+	char *user, *group;       /* User=, Group=: name or number, resolved at each start */
+	bool no_new_privs;        /* NoNewPrivileges= */
+	struct drv_limit {        /* LimitNOFILE=, LimitMEMLOCK=, LimitCORE=, LimitNPROC=, LimitAS= */
+		bool set;
+		uint64_t soft, hard;  /* UINT64_MAX: infinity */
+	} limits[5];
 	enum restart_policy restart;
 	enum drv_type type;
 	uint64_t restart_usec;        /* RestartSec= */
 	uint64_t restart_max_usec;    /* RestartMaxDelaySec= */
+	uint64_t restart_min_usec;    /* RestartMinDelaySec=: least time between two starts */
 	uint64_t restart_reset_usec;  /* RestartResetSec=: a healthy run this long resets backoff */
 	unsigned start_limit_burst;   /* StartLimitBurst= (0 = no limit) */
 	uint64_t start_limit_usec;    /* StartLimitIntervalSec= */
@@ -95,6 +109,10 @@ int config_parse_file(const char *path, struct drv_config *c, char *err, size_t 
 
 /* config_name_from_path - "dir/gpio.driver" -> "gpio". -EINVAL when the name is not usable. */
 int config_name_from_path(const char *path, char *name, size_t len);
+
+/* The Limit*= keys, in drv_config.limits order, and their RLIMIT_ numbers. */
+extern const char *const config_limit_keys[5];
+extern const int config_limit_resources[5];
 
 /* config_free - release what @c owns (not @c itself). */
 void config_free(struct drv_config *c);

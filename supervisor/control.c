@@ -26,14 +26,20 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 enum wait_kind { WAIT_NONE, WAIT_UP, WAIT_DOWN };
 
+/* At most this many clients at once; more are told so and closed. */
+#define CLIENTS_MAX 64
+
 struct client {
 	struct client *next;
 	int fd;
+	uint64_t deadline;  /* the request (or the reply) must be done by then; 0: none */
+	bool asked;         /* the request was read and executed */
 	struct watch w;
 	char in[1024];
 	size_t inlen;
@@ -46,7 +52,11 @@ struct client {
 };
 
 static struct client *clients;
+static unsigned nclients;
 static char *ctl_path;
+/* One timer for every client: armed at the earliest deadline. */
+static int client_tfd = -1;
+static struct watch w_client_timer;
 /* Kept open to be given up when accept() fails for want of fds (EMFILE):
  * the waiting client is then accepted and turned away, instead of the
  * listening socket staying readable and the loop spinning on it. */
@@ -55,12 +65,17 @@ static int spare_fd = -1;
 int control_open(const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat st;
 	mode_t old;
 	int fd, r;
 
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
 	strcpy(sa.sun_path, path);
+	/* Only a socket is ever replaced: --control pointing at a regular file
+	 * (a typo, or a trap) must not delete it. */
+	if (lstat(path, &st) == 0 && !S_ISSOCK(st.st_mode))
+		return -ENOTSOCK;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
@@ -85,6 +100,14 @@ int control_open(const char *path)
 	}
 	ctl_path = strdup(path);
 	spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	client_tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (client_tfd < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	w_client_timer = (struct watch){ W_CLIENT_TIMER, NULL };
+	loop_add(client_tfd, EPOLLIN, &w_client_timer);
 	sup.ctl_fd = fd;
 	sup.w_ctl = (struct watch){ W_CONTROL, NULL };
 	return loop_add(fd, EPOLLIN, &sup.w_ctl);
@@ -101,6 +124,48 @@ static void client_free(struct client *c)
 	close(c->fd); /* also leaves the epoll set */
 	sbuf_free(&c->out);
 	free(c);
+	nclients--;
+}
+
+/* Arm the client timer for the earliest deadline (or disarm it). */
+static void client_timer_update(void)
+{
+	uint64_t first = 0, now = now_usec();
+
+	for (struct client *c = clients; c; c = c->next)
+		if (c->deadline && (!first || c->deadline < first))
+			first = c->deadline;
+	if (client_tfd >= 0)
+		timer_arm(client_tfd, !first ? 0 : first > now ? first - now : 1);
+}
+
+static uint64_t deadline_from_now(void)
+{
+	uint64_t now = now_usec();
+
+	return sup.client_timeout_usec > UINT64_MAX - now ? 0 : now + sup.client_timeout_usec;
+}
+
+/* A client that has not finished its request (or not read its reply) in
+ * time is closed: a silent client must not hold a slot forever. */
+void control_on_client_timer(void)
+{
+	uint64_t n, now = now_usec();
+
+	if (read(client_tfd, &n, sizeof(n)) != sizeof(n))
+		return;
+	for (struct client *c = clients, *next; c; c = next) {
+		next = c->next;
+		if (!c->deadline || c->deadline > now)
+			continue;
+		if (!c->replied) {
+			static const char msg[] = "ERR timed out waiting for a request\n";
+			ssize_t r = write(c->fd, msg, sizeof(msg) - 1);
+			(void)r;
+		}
+		client_free(c);
+	}
+	client_timer_update();
 }
 
 void control_close(void)
@@ -115,8 +180,15 @@ void control_close(void)
 		close(spare_fd);
 		spare_fd = -1;
 	}
+	if (client_tfd >= 0) {
+		close(client_tfd);
+		client_tfd = -1;
+	}
 	if (ctl_path) {
-		unlink(ctl_path);
+		struct stat st;
+
+		if (lstat(ctl_path, &st) == 0 && S_ISSOCK(st.st_mode))
+			unlink(ctl_path);
 		free(ctl_path);
 		ctl_path = NULL;
 	}
@@ -147,6 +219,8 @@ static void reply(struct client *c, bool ok, const char *fmt, ...)
 	c->replied = true;
 	c->wait = WAIT_NONE;
 	c->wait_drv = NULL;
+	c->deadline = deadline_from_now(); /* to read the reply */
+	client_timer_update();
 	epoll_ctl(sup.epfd, EPOLL_CTL_MOD, c->fd,
 		  &(struct epoll_event){ .events = EPOLLOUT, .data.ptr = &c->w });
 }
@@ -377,6 +451,13 @@ void control_on_accept(void)
 		}
 		if (fd < 0)
 			return; /* EAGAIN, or a client that went away */
+		if (nclients >= CLIENTS_MAX) {
+			static const char msg[] = "ERR too many clients, try again\n";
+			ssize_t r = write(fd, msg, sizeof(msg) - 1);
+			(void)r;
+			close(fd);
+			continue;
+		}
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
 		    (cred.uid != 0 && cred.uid != geteuid())) {
 			static const char msg[] = "ERR permission denied\n";
@@ -399,41 +480,58 @@ void control_on_accept(void)
 		}
 		c->next = clients;
 		clients = c;
+		nclients++;
+		c->deadline = deadline_from_now();
+		client_timer_update();
 	}
 }
 
 void control_on_client(struct client *c, uint32_t events)
 {
-	if (!c->replied && (events & (EPOLLIN | EPOLLHUP | EPOLLERR))) {
+	if (!c->replied && c->asked) {
+		/* Waiting for a driver. Only a full close ends the wait (EPOLLHUP):
+		 * a client that shut down its writing side (SHUT_WR) still reads. */
+		if (events & (EPOLLHUP | EPOLLERR))
+			client_free(c);
+		return;
+	}
+	if (!c->replied && (events & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP))) {
 		ssize_t n = read(c->fd, c->in + c->inlen, sizeof(c->in) - 1 - c->inlen);
 		char *nl;
 
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
-		if (n <= 0) {
-			client_free(c); /* went away before asking, or while waiting */
+		if (n < 0 || (n == 0 && c->inlen == 0)) {
+			client_free(c); /* went away before asking */
+			return;
+		}
+		if (n > 0 && memchr(c->in + c->inlen, '\0', (size_t)n)) {
+			reply(c, false, "a NUL byte in the request");
 			return;
 		}
 		c->inlen += (size_t)n;
 		c->in[c->inlen] = '\0';
 		nl = strchr(c->in, '\n');
-		if (!nl) {
+		if (!nl && n > 0) {
 			if (c->inlen == sizeof(c->in) - 1)
 				reply(c, false, "request too long");
 			return;
 		}
-		*nl = '\0';
+		/* A line, or end of input (a half-closed client): the request. */
+		if (nl)
+			*nl = '\0';
+		c->asked = true;
+		c->deadline = 0; /* from here on, we are the slow one */
 		c->asked_at = now_usec();
 		execute(c, c->in);
 		if (!c->replied) {
-			/* waiting for the driver: watch only for the client leaving */
+			/* waiting for the driver: no events asked, EPOLLHUP/EPOLLERR
+			 * come anyway (a half-closed client would make EPOLLIN and
+			 * EPOLLRDHUP fire forever) */
 			epoll_ctl(sup.epfd, EPOLL_CTL_MOD, c->fd,
-				  &(struct epoll_event){ .events = EPOLLRDHUP, .data.ptr = &c->w });
+				  &(struct epoll_event){ .events = 0, .data.ptr = &c->w });
+			client_timer_update();
 		}
-		return;
-	}
-	if (!c->replied && (events & EPOLLRDHUP)) {
-		client_free(c);
 		return;
 	}
 	if (c->replied) {

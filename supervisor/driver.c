@@ -49,6 +49,7 @@ static void a_stopped(struct drv *d);
 static void a_cancel(struct drv *d);
 static void a_reset(struct drv *d);
 static void out_line(const char *line, void *arg);
+static int drv_setup_timers(struct drv *d);
 static void apply_new_config(struct drv *d);
 
 static const action_fn table[ST__COUNT][EV__COUNT] = {
@@ -197,6 +198,7 @@ static void a_launch(struct drv *d)
 	d->watchdog_usec = d->cfg.watchdog_usec;
 	sup_dlog(d, "launching %s", d->cfg.name);
 	starthist_add(&d->hist, now);
+	d->started_at = now; /* also when the spawn fails: the restart floor counts from here */
 	r = spawn_driver(d, &d->pidfd, &d->logfd, &d->exec_errno);
 	if (r < 0) {
 		/* fork/pipe failed: the system is short of resources; treat it as
@@ -211,7 +213,6 @@ static void a_launch(struct drv *d)
 		return;
 	}
 	d->pid = r;
-	d->started_at = now;
 	d->w_pid = (struct watch){ W_PIDFD, d };
 	d->w_log = (struct watch){ W_LOG, d };
 	if (d->pidfd >= 0)
@@ -232,6 +233,15 @@ static void a_launch(struct drv *d)
  * earlier runs no longer counts. */
 static void a_manual_start(struct drv *d)
 {
+	int r = drv_setup_timers(d);
+
+	if (r < 0) {
+		d->state = ST_FAILED;
+		snprintf(d->reason, sizeof(d->reason), "cannot set up: %s (RLIMIT_NOFILE %lu)",
+			 strerror(-r), sup.nofile_max);
+		sup_dlog(d, "%s: %s", d->cfg.name, d->reason);
+		return;
+	}
 	starthist_reset(&d->hist);
 	d->backoff_step = 0;
 	d->restarts = 0;
@@ -308,6 +318,12 @@ static void signal_group(struct drv *d, int sig)
 	/* The whole process group, so a driver's own children stop too. */
 	if (d->pid > 0 && kill(-d->pid, sig) < 0 && errno != ESRCH)
 		sup_dlog(d, "%s: kill(%s): %s", d->cfg.name, sigabbrev_np(sig), strerror(errno));
+	/* And the main process through its pidfd: one that moved itself to
+	 * another process group (setpgid) is not reached by the group signal,
+	 * and stop would wait forever. */
+	if (d->pidfd >= 0 && pidfd_send_signal(d->pidfd, sig, NULL, 0) < 0 && errno != ESRCH)
+		sup_dlog(d, "%s: pidfd_send_signal(%s): %s", d->cfg.name, sigabbrev_np(sig),
+			 strerror(errno));
 }
 
 static void a_stop(struct drv *d)
@@ -405,7 +421,12 @@ static void record_exit(struct drv *d)
 	exit_classify(d->wcode, d->wstatus, d->ready, d->watchdog_fired,
 		      d->start_timeout_fired, &d->last);
 	d->has_exit = true;
-	if (d->exec_errno)
+	if (d->exec_errno < 0) /* spawn.c: User=/Group=/NoNewPrivileges= failed */
+		snprintf(d->last_exit, sizeof(d->last_exit), "cannot set limits or privileges (User=%s "
+			 "Group=%s): %s", d->cfg.user ? d->cfg.user : "-",
+			 d->cfg.group ? d->cfg.group : "-",
+			 -d->exec_errno == ESRCH ? "no such user or group" : strerror(-d->exec_errno));
+	else if (d->exec_errno)
 		snprintf(d->last_exit, sizeof(d->last_exit), "cannot execute %s: %s",
 			 d->exec_path ? d->exec_path : d->cfg.argv[0], strerror(d->exec_errno));
 	else
@@ -422,7 +443,9 @@ static void a_exited(struct drv *d)
 	record_exit(d);
 	if (d->switch_begin && !d->switch_ready)
 		d->switch_begin = 0; /* the new instance died before READY=1: no switch */
-	if (d->exec_errno)
+	if (d->exec_errno < 0)
+		snprintf(verb, sizeof(verb), "could not be started (%s)", d->last_exit);
+	else if (d->exec_errno)
 		snprintf(verb, sizeof(verb), "could not be executed (%s: %s)",
 			 d->exec_path ? d->exec_path : d->cfg.argv[0], strerror(d->exec_errno));
 	else
@@ -455,6 +478,13 @@ static void a_exited(struct drv *d)
 	healthy = d->ready && now - d->ready_at >= d->cfg.restart_reset_usec;
 	init_failure = !d->ready;
 	delay = policy_backoff(&d->cfg, &d->backoff_step, healthy, init_failure);
+	/* The floor of every automatic restart: never sooner than
+	 * RestartMinDelaySec= after the previous start, so RestartSec=0 with a
+	 * driver that exits at once is not a hot loop. A crash after a healthy
+	 * run started long ago: no wait. */
+	if (now - d->started_at < d->cfg.restart_min_usec &&
+	    delay < d->cfg.restart_min_usec - (now - d->started_at))
+		delay = d->cfg.restart_min_usec - (now - d->started_at);
 	if (starthist_limit_hit(&d->hist, d->cfg.start_limit_burst, d->cfg.start_limit_usec,
 				now + delay)) {
 		d->state = ST_FAILED;
@@ -610,37 +640,58 @@ void drv_on_watchdog_timer(struct drv *d)
 
 /* --- lifecycle ------------------------------------------------------------ */
 
-struct drv *drv_new(struct drv_config *cfg)
+/* The two timers of @d. Refused (EMFILE) when they would eat into the fds
+ * kept for restarts: the driver is then listed as failed, with the reason,
+ * and `udrvctl start` tries again. */
+static int drv_setup_timers(struct drv *d)
 {
-	struct drv *d = calloc(1, sizeof(*d));
+	int e;
 
-	if (!d)
-		return NULL;
-	d->pidfd = d->logfd = d->listen_fd = d->ipc_fd = -1;
+	if (d->tfd >= 0)
+		return 0;
 	d->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	d->wdfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (d->tfd < 0 || d->wdfd < 0)
-		goto err_timers;
+	if (d->tfd < 0 || d->wdfd < 0 || fd_in_reserve(d->wdfd)) {
+		e = d->tfd < 0 || d->wdfd < 0 ? errno : EMFILE;
+		goto err;
+	}
 	d->w_timer = (struct watch){ W_TIMER, d };
 	d->w_wdog = (struct watch){ W_WATCHDOG, d };
 	if (loop_add(d->tfd, EPOLLIN, &d->w_timer) < 0 ||
-	    loop_add(d->wdfd, EPOLLIN, &d->w_wdog) < 0)
-		goto err_timers;
+	    loop_add(d->wdfd, EPOLLIN, &d->w_wdog) < 0) {
+		e = errno;
+		goto err;
+	}
+	return 0;
+err:
+	if (d->tfd >= 0)
+		close(d->tfd); /* closing removes it from epoll too */
+	if (d->wdfd >= 0)
+		close(d->wdfd);
+	d->tfd = d->wdfd = -1;
+	return -e;
+}
+
+struct drv *drv_new(struct drv_config *cfg)
+{
+	struct drv *d = calloc(1, sizeof(*d));
+	int r;
+
+	if (!d)
+		return NULL;
+	d->pidfd = d->logfd = d->listen_fd = d->ipc_fd = d->tfd = d->wdfd = -1;
 	d->cfg = *cfg;
 	memset(cfg, 0, sizeof(*cfg));
 	d->state = ST_STOPPED;
-	return d;
-err_timers:
-	{
-		int e = errno;
-		if (d->tfd >= 0)
-			close(d->tfd); /* closing removes it from epoll too */
-		if (d->wdfd >= 0)
-			close(d->wdfd);
-		free(d);
-		errno = e;
+	r = drv_setup_timers(d);
+	if (r < 0) {
+		/* Listed all the same (status shows why), never silently missing. */
+		d->state = ST_FAILED;
+		snprintf(d->reason, sizeof(d->reason), "cannot set up: %s (RLIMIT_NOFILE %lu)",
+			 strerror(-r), sup.nofile_max);
+		sup_dlog(d, "%s: %s", d->cfg.name, d->reason);
 	}
-	return NULL;
+	return d;
 }
 
 void drv_free(struct drv *d)
@@ -658,8 +709,10 @@ void drv_free(struct drv *d)
 	}
 	ipc_close(d);
 	drv_set_exec(d, NULL, false);
-	close(d->tfd);
-	close(d->wdfd);
+	if (d->tfd >= 0)
+		close(d->tfd);
+	if (d->wdfd >= 0)
+		close(d->wdfd);
 	config_free(&d->cfg);
 	if (d->new_cfg) {
 		config_free(d->new_cfg);

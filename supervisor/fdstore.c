@@ -65,12 +65,15 @@ int fdstore_add(struct fdstore *s, int fd, const char *name, unsigned max,
 	}
 	if (s->n >= max)
 		return -ENOBUFS;
+	if (s->names_len + strlen(name) + 1 > FDSTORE_NAMES_MAX)
+		return -E2BIG;
 	nv = realloc(s->v, (s->n + 1) * sizeof(*nv));
 	if (!nv)
 		return -ENOMEM;
 	s->v = nv;
 	s->v[s->n].fd = fd;
 	snprintf(s->v[s->n].name, sizeof(s->v[s->n].name), "%s", name);
+	s->names_len += strlen(name) + 1;
 	s->n++;
 	return 0;
 }
@@ -82,6 +85,7 @@ unsigned fdstore_remove(struct fdstore *s, const char *name)
 	for (unsigned i = 0; i < s->n; i++) {
 		if (strcmp(s->v[i].name, name) == 0) {
 			close(s->v[i].fd);
+			s->names_len -= strlen(name) + 1;
 			removed++;
 		} else {
 			s->v[kept++] = s->v[i]; /* order kept: it is the fd order */
@@ -98,6 +102,7 @@ void fdstore_clear(struct fdstore *s)
 	free(s->v);
 	s->v = NULL;
 	s->n = 0;
+	s->names_len = 0;
 }
 
 int fdstore_names(const struct fdstore *s, const char *first, char *buf, size_t len)

@@ -13,6 +13,12 @@
 #define FDNAME_MAX 255            /* systemd's limit */
 #define FDSTORE_MAX_DEFAULT 8     /* FileDescriptorStoreMax= default here */
 #define FDSTORE_MAX_LIMIT 1024    /* the most FileDescriptorStoreMax= accepts */
+/* The names of a store, with their ':' separators, stay below this: they
+ * go into one environment string, LISTEN_FDNAMES, and the kernel refuses
+ * an exec with a string over MAX_ARG_STRLEN (32 pages, 128 KiB). Half of
+ * that leaves room for the other names (listen, ipc) and the rest of the
+ * environment; a store over it would make every start fail with E2BIG. */
+#define FDSTORE_NAMES_MAX 65536
 
 struct fdstore_entry {
 	int fd;                   /* close-on-exec in the supervisor */
@@ -22,6 +28,7 @@ struct fdstore_entry {
 struct fdstore {
 	struct fdstore_entry *v;
 	unsigned n;
+	size_t names_len;         /* sum of strlen(name) + 1 of the entries */
 };
 
 /* fdname_valid - 1..255 printable ASCII characters, no ':' (the
@@ -36,7 +43,7 @@ bool fd_same_file(int a, int b);
  * fdstore_add - keep @fd under @name. On 0 the store owns @fd. Errors leave
  * @fd to the caller: -EINVAL bad name, -EEXIST the same open file is already
  * stored (under *dup_name, when not NULL), -ENOBUFS @max entries already,
- * -ENOMEM.
+ * -E2BIG the names would pass FDSTORE_NAMES_MAX bytes, -ENOMEM.
  */
 int fdstore_add(struct fdstore *s, int fd, const char *name, unsigned max,
 		const char **dup_name);

@@ -113,6 +113,9 @@ int loop_run(void)
 			case W_CLIENT:
 				control_on_client(w->obj, evs[i].events);
 				break;
+			case W_CLIENT_TIMER:
+				control_on_client_timer();
+				break;
 			case W_SELF_WATCHDOG:
 				on_self_watchdog();
 				break;

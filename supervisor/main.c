@@ -21,7 +21,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/pidfd.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
@@ -247,8 +250,11 @@ static void usage(FILE *f)
 		"  --config DIR|FILE  driver units NAME.driver (default " DEFAULT_CONFIG ")\n"
 		"  --control PATH     control socket for udrvctl (default $UDRV_CONTROL or\n"
 		"                     " DEFAULT_CONTROL ")\n"
-		"  --runtime-dir DIR  IPC sockets NAME.sock (default $UDRV_RUNTIME_DIR or\n"
+		"  --runtime-dir DIR  notify socket, lock, state file and the IPC=yes\n"
+		"                     sockets NAME.sock (default $UDRV_RUNTIME_DIR or\n"
 		"                     " DEFAULT_RUNTIME_DIR ")\n"
+		"  --client-timeout T a udrvctl client must send its request (and read the\n"
+		"                     reply) within T (default 10s)\n"
 		"Signals: SIGTERM stops all drivers and exits, SIGHUP reloads the config.\n");
 }
 
@@ -303,6 +309,127 @@ static int setup_self_watchdog(void)
 	return loop_add(sup.self_wdfd, EPOLLIN, &sup.w_self_wd);
 }
 
+/* Every driver costs the supervisor fds (two timers, a pidfd, its output
+ * pipe, its Listen= socket and fd store): a few hundred units pass the
+ * usual soft limit of 1024. Raise the soft limit to the hard one, as
+ * systemd does for itself; drivers get the original soft limit back
+ * (spawn.c), since select() breaks on fds above 1023. */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	sup.nofile_soft = rl.rlim_cur;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			return;
+	}
+	sup.nofile_max = rl.rlim_cur;
+}
+
+bool fd_in_reserve(int fd)
+{
+	unsigned long reserve = sup.nofile_max >= 1024 ? 128 : sup.nofile_max / 8;
+
+	/* fds are allocated lowest first: fd N means 0..N-1 are all in use. */
+	return sup.nofile_max && (unsigned long)fd + reserve >= sup.nofile_max;
+}
+
+/* One supervisor per config and per runtime dir: an exclusive flock on
+ * both (as s6's lock fd), held until we exit; the kernel drops it when we
+ * die, even by SIGKILL. The fds stay open, close-on-exec. */
+static int lock_path(const char *path, const char *what)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+
+	if (fd < 0) {
+		fprintf(stderr, "driver_supervisor: %s %s: %s\n", what, path, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		fprintf(stderr, "driver_supervisor: %s %s is in use by another driver_supervisor "
+			"(%s); not starting a second one\n", what, path,
+			errno == EWOULDBLOCK ? "it holds the lock" : strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Does process @pid have @want ("NOTIFY_SOCKET=/run/udrv/notify") in its
+ * environment? */
+static bool environ_has(const char *pid, const char *want)
+{
+	char path[300];
+	static char buf[65536];
+	size_t len = strlen(want);
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%s/environ", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	for (char *p = buf; p < buf + n; p += strlen(p) + 1)
+		if (strncmp(p, want, len) == 0 && p[len] == '\0')
+			return true;
+	return false;
+}
+
+/*
+ * Drivers left by a supervisor of this runtime dir that died (SIGKILL,
+ * crash) are killed before any driver starts: they may hold a device (a
+ * VFIO group opens once) and a second copy must never run on it. Killed,
+ * not adopted: an orphan is not our child (no pidfd exit status, no
+ * output pipe, no notify credentials we could trust again), and the state
+ * it had is what the fd store is for. They are found by what every driver
+ * process inherits, NOTIFY_SOCKET=$UDRV_RUNTIME_DIR/notify (the lock says
+ * no living supervisor uses that dir): SIGTERM-ignoring ones, their
+ * children and setsid() grandchildren alike. A process that rewrote its
+ * environment escapes this; per-driver cgroups would not let it (not done).
+ */
+static void kill_leftovers(void)
+{
+	char want[160];
+	unsigned killed = 0;
+
+	snprintf(want, sizeof(want), "NOTIFY_SOCKET=%s/notify", sup.runtime_dir);
+	for (int round = 0; round < 20; round++) {
+		DIR *dir = opendir("/proc");
+		struct dirent *e;
+		unsigned found = 0;
+
+		if (!dir)
+			return;
+		while ((e = readdir(dir))) {
+			if (e->d_name[0] < '1' || e->d_name[0] > '9')
+				continue;
+			pid_t pid = (pid_t)atoi(e->d_name);
+			if (pid == getpid() || !environ_has(e->d_name, want))
+				continue;
+			/* SIGSTOP first would stop forking; SIGKILL is enough as
+			 * rounds repeat until nothing is found. */
+			if (kill(pid, SIGKILL) == 0)
+				found++;
+		}
+		closedir(dir);
+		if (!found)
+			break;
+		killed += found;
+		usleep(10000); /* let them die, then look for late forks */
+	}
+	if (killed)
+		sup_log("killed %u process(es) left by a previous supervisor of %s", killed,
+			sup.runtime_dir);
+}
+
 static int ensure_default_dir(const char *path)
 {
 	char *copy = strdup(path), *dir;
@@ -322,6 +449,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "control", required_argument, NULL, 's' },
+		{ "client-timeout", required_argument, NULL, 't' },
 		{ "runtime-dir", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		/* hidden: the unit keys and their defaults, for tests/man */
@@ -329,20 +457,31 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *control = getenv("UDRV_CONTROL");
-	const char *runtime_dir = getenv("UDRV_RUNTIME_DIR");
 	int opt, r;
 
 	sup.config_path = DEFAULT_CONFIG;
-	while ((opt = getopt_long(argc, argv, "c:s:r:h", opts, NULL)) != -1) {
+	sup.client_timeout_usec = 10000000; /* 10 s */
+	sup.runtime_dir = getenv("UDRV_RUNTIME_DIR");
+	if (!sup.runtime_dir || !*sup.runtime_dir)
+		sup.runtime_dir = DEFAULT_RUNTIME_DIR;
+	while ((opt = getopt_long(argc, argv, "c:s:t:r:h", opts, NULL)) != -1) {
 		switch (opt) {
+		case 'r':
+			sup.runtime_dir = optarg;
+			break;
+		case 't':
+			if (parse_time_usec(optarg, &sup.client_timeout_usec) < 0 ||
+			    sup.client_timeout_usec == 0) {
+				fprintf(stderr, "driver_supervisor: --client-timeout: '%s' is not a "
+					"time above 0 (such as 10s or 500ms)\n", optarg);
+				return 2;
+			}
+			break;
 		case 'c':
 			sup.config_path = optarg;
 			break;
 		case 's':
 			control = optarg;
-			break;
-		case 'r':
-			runtime_dir = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -366,15 +505,20 @@ int main(int argc, char **argv)
 		ensure_default_dir(control);
 	}
 	sup.control_path = control;
-	if (!runtime_dir || !*runtime_dir)
-		runtime_dir = DEFAULT_RUNTIME_DIR;
-	sup.runtime_dir = runtime_dir;
-	/* Not fatal here: only IPC=yes units need it, and they fail with the
-	 * reason when it still cannot be made. */
-	r = runtime_dir_create(runtime_dir);
-	if (r < 0)
-		fprintf(stderr, "driver_supervisor: runtime directory %s: %s (continuing)\n",
-			runtime_dir, strerror(-r));
+	raise_nofile();
+
+	/* mkdir -p, 0755: it holds the notify socket (ours only to bind) and
+	 * the IPC=yes sockets clients connect to. notify_open() checks that
+	 * nobody else can write to it. */
+	r = runtime_dir_create(sup.runtime_dir);
+	if (r < 0) {
+		fprintf(stderr, "driver_supervisor: runtime dir %s: %s\n", sup.runtime_dir,
+			strerror(-r));
+		return 1;
+	}
+	if (lock_path(sup.config_path, "config") < 0 ||
+	    lock_path(sup.runtime_dir, "runtime dir") < 0)
+		return 1;
 
 	sup.epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (sup.epfd < 0) {
@@ -389,13 +533,16 @@ int main(int argc, char **argv)
 	out_init();
 	r = notify_open();
 	if (r < 0) {
-		fprintf(stderr, "driver_supervisor: notify socket: %s\n", strerror(-r));
+		fprintf(stderr, "driver_supervisor: notify socket %s: %s\n", sup.notify_addr,
+			r == -ENOTSOCK ? "exists and is not a socket; not removing it" : strerror(-r));
 		return 1;
 	}
+	kill_leftovers();
 	r = control_open(control);
 	if (r < 0) {
 		fprintf(stderr, "driver_supervisor: control socket %s: %s\n", control,
-			r == -EADDRINUSE ? "in use by a running supervisor" : strerror(-r));
+			r == -EADDRINUSE ? "in use by a running supervisor" :
+			r == -ENOTSOCK ? "exists and is not a socket; not removing it" : strerror(-r));
 		return 1;
 	}
 	r = setup_self_watchdog();
@@ -420,7 +567,7 @@ int main(int argc, char **argv)
 		sup.drivers = d->next;
 		drv_free(d);
 	}
-	close(sup.notify_fd);
+	notify_close();
 	close(sup.sigfd);
 	if (sup.self_wdfd >= 0)
 		close(sup.self_wdfd);

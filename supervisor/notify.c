@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * notify.c - the sd_notify socket: one datagram socket for all drivers,
- * at the abstract address "@udrv-sup/PID". The sender is identified by the
- * credentials the kernel attaches (SO_PASSCRED): the main process of a
- * driver, or any process in its process group (a driver's helper). Other
- * senders are ignored, as systemd does with NotifyAccess=all.
+ * at $UDRV_RUNTIME_DIR/notify, in a directory only the supervisor's user
+ * can create files in (an abstract name has no permissions: anyone could
+ * bind it after the supervisor died, and receive a driver's FDSTORE=1
+ * fds). The sender is identified by the credentials the kernel attaches
+ * (SO_PASSCRED): the main process of a driver, or a descendant of it (a
+ * driver's helper). Other senders are ignored.
  *
  * FDSTORE=1 (+ FDNAME=) with SCM_RIGHTS fds puts them in the driver's fd
  * store (fdstore.c), FDSTOREREMOVE=1 + FDNAME= takes them out; fds sent
@@ -15,6 +17,8 @@
 #include "sup.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,21 +30,51 @@
 
 #define NOTIFY_MAX 4096
 
+/* The runtime directory must be ours and writable by nobody else: a
+ * socket there cannot be bound by another user first, nor replaced. */
+static int runtime_dir_check(void)
+{
+	struct stat st;
+
+	if (mkdir(sup.runtime_dir, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	if (lstat(sup.runtime_dir, &st) < 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022)) {
+		fprintf(stderr, "driver_supervisor: runtime dir %s must be a directory owned by "
+			"uid %u and writable by nobody else\n", sup.runtime_dir, (unsigned)geteuid());
+		return -EPERM;
+	}
+	return 0;
+}
+
 int notify_open(void)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd, one = 1;
-	socklen_t len;
+	struct stat st;
+	int fd, one = 1, r;
 
+	r = runtime_dir_check();
+	if (r < 0)
+		return r;
+	if ((size_t)snprintf(sup.notify_addr, sizeof(sup.notify_addr), "%s/notify",
+			     sup.runtime_dir) >= sizeof(sup.notify_addr))
+		return -ENAMETOOLONG;
+	/* Left by a supervisor that died: only a socket is replaced (the
+	 * directory lock, main.c, says no other supervisor uses it). */
+	if (lstat(sup.notify_addr, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode))
+			return -ENOTSOCK;
+		unlink(sup.notify_addr);
+	}
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
-	snprintf(sup.notify_addr, sizeof(sup.notify_addr), "@udrv-sup/%d", (int)getpid());
-	memcpy(sa.sun_path, sup.notify_addr, strlen(sup.notify_addr));
-	sa.sun_path[0] = '\0';
-	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(sup.notify_addr));
+	strcpy(sa.sun_path, sup.notify_addr);
 	if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0 ||
-	    bind(fd, (struct sockaddr *)&sa, len) < 0) {
+	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    /* drivers running as other users (User=) must be able to send */
+	    chmod(sup.notify_addr, 0666) < 0) {
 		int e = -errno;
 		close(fd);
 		return e;
@@ -50,15 +84,57 @@ int notify_open(void)
 	return loop_add(fd, EPOLLIN, &sup.w_notify);
 }
 
+void notify_close(void)
+{
+	struct stat st;
+
+	if (sup.notify_fd < 0)
+		return;
+	close(sup.notify_fd);
+	sup.notify_fd = -1;
+	if (lstat(sup.notify_addr, &st) == 0 && S_ISSOCK(st.st_mode))
+		unlink(sup.notify_addr);
+}
+
+/* The parent of @pid from /proc, 0 when unknown (gone, or no /proc). */
+static pid_t parent_of(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd, ppid;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	p = strrchr(buf, ')'); /* the command name may hold anything */
+	if (!p || sscanf(p + 1, " %*c %d", &ppid) != 1)
+		return 0;
+	return ppid;
+}
+
+/* Which driver sent this: its main process, or a descendant of it (the
+ * pid tree). Not the process group: any process of the session can join
+ * another driver's group (setpgid) and would speak as that driver. A
+ * descendant orphaned by its parent's death is reparented away and no
+ * longer counts. */
 static struct drv *sender(pid_t pid)
 {
-	struct drv *d = drv_find_pid(pid);
-	pid_t pg;
+	for (int depth = 0; pid > 1 && depth < 64; depth++) {
+		struct drv *d = drv_find_pid(pid);
 
-	if (d)
-		return d;
-	pg = getpgid(pid);
-	return pg > 0 ? drv_find_pid(pg) : NULL;
+		if (d)
+			return d;
+		if (pid == getpid())
+			return NULL;
+		pid = parent_of(pid);
+	}
+	return NULL;
 }
 
 /* Apply what driver @d said (proto.c parsed it). */
@@ -95,8 +171,10 @@ static void fdstore_msg(struct drv *d, const struct notify_msg *fm, int *fds, in
 	if (d && nfd && !fm->store)
 		sup_dlog(d, "%s: %d fd(s) sent without FDSTORE=1, closed", d->cfg.name, nfd);
 	for (int i = 0; i < nfd; i++) {
-		int r = d && fm->store ? fdstore_add(&d->fdstore, fds[i], name, d->cfg.fdstore_max, NULL)
-				       : -EPERM;
+		/* The last fds below RLIMIT_NOFILE are kept for restarts: one
+		 * driver's store must not starve the others. */
+		int r = !d || !fm->store ? -EPERM : fd_in_reserve(fds[i]) ? -EMFILE
+			: fdstore_add(&d->fdstore, fds[i], name, d->cfg.fdstore_max, NULL);
 
 		if (r == 0)
 			continue; /* the store owns it now */
@@ -106,6 +184,12 @@ static void fdstore_msg(struct drv *d, const struct notify_msg *fm, int *fds, in
 		else if (r == -EINVAL)
 			sup_dlog(d, "%s: FDNAME='%s' is not a valid fd name (1-255 printable "
 				 "characters, no ':'), refusing the fd", d->cfg.name, name);
+		else if (r == -EMFILE)
+			sup_dlog(d, "%s: the supervisor is short of file descriptors (RLIMIT_NOFILE "
+				 "%lu), refusing fd '%s'", d->cfg.name, sup.nofile_max, name);
+		else if (r == -E2BIG)
+			sup_dlog(d, "%s: fd names would pass %d bytes of LISTEN_FDNAMES, refusing "
+				 "fd '%s'", d->cfg.name, FDSTORE_NAMES_MAX, name);
 		else if (r == -ENOMEM)
 			sup_dlog(d, "%s: cannot store fd '%s': %s", d->cfg.name, name, strerror(-r));
 		/* -EEXIST: the same open file is stored already; keep that one, quietly

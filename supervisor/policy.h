@@ -70,7 +70,7 @@ uint64_t policy_backoff(const struct drv_config *c, unsigned *step, bool healthy
 
 /* Start history: the most recent start times, for StartLimitBurst. */
 struct start_hist {
-	uint64_t t[64]; /* circular; bursts above 64 are clamped to 64 */
+	uint64_t t[START_LIMIT_BURST_MAX]; /* circular; the parser refuses larger bursts */
 	unsigned n, head;
 };
 

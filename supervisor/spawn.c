@@ -24,11 +24,18 @@
  * in the parent (build_env()); only the PIDs in LISTEN_PID/WATCHDOG_PID are
  * filled in by the child. Signals are blocked around clone() so that no
  * handler of ours runs in the child before it resets the dispositions.
+ *
+ * Least privilege (User=, Group=, NoNewPrivileges=, Limit*=): the parent
+ * resolves the user and groups from /etc/passwd and /etc/group
+ * (resolve_creds); the child sets the limits, then setgroups/setresgid/
+ * setresuid and PR_SET_NO_NEW_PRIVS, last before exec.
  */
 #include "sup.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <sched.h>
 #include <linux/close_range.h>
 #include <signal.h>
@@ -37,6 +44,7 @@
 #include <string.h>
 #include <sys/pidfd.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -182,8 +190,117 @@ static void fmt_pid(char *kv, pid_t pid)
 	*p = '\0';
 }
 
+/* /etc/passwd and /etc/group read directly (fgetpwent, fgetgrent): no
+ * NSS, which a static supervisor in a board's initramfs does not have. */
+static bool find_user(const char *name, uid_t *uid, gid_t *gid, char *uname, size_t ulen)
+{
+	FILE *f = fopen("/etc/passwd", "re");
+	struct passwd *pw;
+	bool found = false;
+
+	while (f && (pw = fgetpwent(f))) {
+		if (strcmp(pw->pw_name, name) == 0) {
+			*uid = pw->pw_uid;
+			*gid = pw->pw_gid;
+			snprintf(uname, ulen, "%s", pw->pw_name);
+			found = true;
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/* Group @name's gid; with @member, the supplementary groups of that user
+ * (up to *n) go into @list instead. */
+static bool find_groups(const char *name, gid_t *gid, const char *member, gid_t *list, int *n)
+{
+	FILE *f = fopen("/etc/group", "re");
+	struct group *gr;
+	bool found = false;
+	int k = 0;
+
+	while (f && (gr = fgetgrent(f))) {
+		if (name && strcmp(gr->gr_name, name) == 0) {
+			*gid = gr->gr_gid;
+			found = true;
+			break;
+		}
+		for (char **m = member ? gr->gr_mem : NULL; m && *m; m++)
+			if (strcmp(*m, member) == 0 && k < *n)
+				list[k++] = gr->gr_gid;
+	}
+	if (f)
+		fclose(f);
+	if (member)
+		*n = k;
+	return found;
+}
+
+static bool numeric(const char *s, unsigned long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoul(s, &end, 10);
+	return *s >= '0' && *s <= '9' && !*end && !errno && *v < 0xffffffffUL;
+}
+
+/* Who the driver runs as: resolved before Limit*= are set (LimitAS= can
+ * leave no room for the allocations reading /etc needs). */
+struct creds {
+	uid_t uid;
+	gid_t gid, groups[64];
+	int ngroups;
+};
+
+/* User=, Group= (names or numbers). User= without Group= takes the user's
+ * group and the groups that list it as a member (as initgroups, and
+ * systemd); the supervisor's own supplementary groups never pass on.
+ * Returns -1 with errno on failure (ESRCH: no such user or group). */
+static int resolve_creds(const struct drv *d, struct creds *c)
+{
+	char uname[256] = "";
+	unsigned long v;
+
+	memset(c, 0, sizeof(*c));
+	if (d->cfg.user) {
+		if (!find_user(d->cfg.user, &c->uid, &c->gid, uname, sizeof(uname))) {
+			if (!numeric(d->cfg.user, &v))
+				return errno = ESRCH, -1;
+			c->uid = (uid_t)v;
+			c->gid = (gid_t)v;
+		}
+	}
+	if (d->cfg.group && !find_groups(d->cfg.group, &c->gid, NULL, NULL, NULL)) {
+		if (!numeric(d->cfg.group, &v))
+			return errno = ESRCH, -1;
+		c->gid = (gid_t)v;
+	}
+	if (uname[0] && !d->cfg.group) {
+		c->ngroups = (int)(sizeof(c->groups) / sizeof(c->groups[0]));
+		find_groups(NULL, NULL, uname, c->groups, &c->ngroups);
+	}
+	return 0;
+}
+
+/* Take @c and NoNewPrivileges=: system calls only, last before exec. */
+static int drop_privileges(const struct drv *d, const struct creds *c)
+{
+	if ((d->cfg.user || d->cfg.group) &&
+	    (setgroups((size_t)c->ngroups, c->groups) < 0 || setresgid(c->gid, c->gid, c->gid) < 0))
+		return -1;
+	if (d->cfg.user && setresuid(c->uid, c->uid, c->uid) < 0)
+		return -1;
+	if (d->cfg.no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -1;
+	return 0;
+}
+
 /* Runs in the child; returns only on failure, with errno set. */
-static void child(struct drv *d, struct child_env *ce, int outfd, int *errfd, pid_t parent)
+static void child(struct drv *d, struct child_env *ce, const struct creds *cr, int cred_err,
+		  int outfd, int *errfd, pid_t parent)
 {
 	sigset_t none;
 	int nullfd;
@@ -242,6 +359,36 @@ static void child(struct drv *d, struct child_env *ce, int outfd, int *errfd, pi
 	if (ce->watchdog_pid)
 		fmt_pid(ce->watchdog_pid, getpid());
 
+	if (sup.nofile_soft) {
+		/* The soft limit we were started with, not the one we raised; last,
+		 * as our own fds may lie above it (exec does not mind). */
+		struct rlimit rl;
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur > sup.nofile_soft) {
+			rl.rlim_cur = sup.nofile_soft;
+			setrlimit(RLIMIT_NOFILE, &rl);
+		}
+	}
+	if (cred_err) { /* User=/Group= resolved by the parent (it reads /etc) */
+		errno = -cred_err; /* negative: told apart from exec errors (driver.c) */
+		return;
+	}
+	/* Limit*=: before dropping privileges (raising a hard limit needs them). */
+	for (int i = 0; i < 5; i++) {
+		const struct drv_limit *l = &d->cfg.limits[i];
+		struct rlimit rl = {
+			.rlim_cur = l->soft == UINT64_MAX ? RLIM_INFINITY : (rlim_t)l->soft,
+			.rlim_max = l->hard == UINT64_MAX ? RLIM_INFINITY : (rlim_t)l->hard,
+		};
+		if (l->set && setrlimit(config_limit_resources[i], &rl) < 0) {
+			errno = -errno;
+			return;
+		}
+	}
+	if (drop_privileges(d, cr) < 0) {
+		errno = -errno;
+		return;
+	}
+
 	/* `udrvctl upgrade --exec PATH` runs another program under the same
 	 * argv (the memory is the parent's: nothing in d is changed here). */
 	const char *path = d->exec_path ? d->exec_path : d->cfg.argv[0];
@@ -256,6 +403,8 @@ static void child(struct drv *d, struct child_env *ce, int outfd, int *errfd, pi
 struct child_arg {
 	struct drv *d;
 	struct child_env *ce;
+	struct creds cr;
+	int cred_err;
 	int outfd, errfd;
 	pid_t parent;
 };
@@ -265,7 +414,7 @@ static int child_main(void *p)
 	struct child_arg *a = p;
 	int errfd = a->errfd, e;
 
-	child(a->d, a->ce, a->outfd, &errfd, a->parent);
+	child(a->d, a->ce, &a->cr, a->cred_err, a->outfd, &errfd, a->parent);
 	e = errno;
 	if (write(errfd, &e, sizeof(e)) < 0)
 		_exit(127);
@@ -300,6 +449,10 @@ pid_t spawn_driver(struct drv *d, int *pidfd, int *logfd, int *exec_errno)
 	}
 	arg = (struct child_arg){ .d = d, .ce = &ce, .outfd = out[1], .errfd = errp[1],
 				  .parent = getpid() };
+	/* Who the driver runs as: /etc is read here, the child only makes
+	 * system calls. */
+	if (resolve_creds(d, &arg.cr) < 0)
+		arg.cred_err = errno;
 
 	fflush(stdout); /* nothing buffered may be written twice */
 	sigfillset(&all);

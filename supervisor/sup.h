@@ -57,6 +57,7 @@ enum drv_event {
 /* What an epoll event belongs to. */
 enum watch_kind {
 	W_SIGNAL, W_NOTIFY, W_CONTROL, W_CLIENT, W_SELF_WATCHDOG, W_OUT,
+	W_CLIENT_TIMER,
 	W_PIDFD, W_TIMER, W_WATCHDOG, W_LOG,
 };
 
@@ -90,7 +91,8 @@ struct drv {
 	bool ready;
 	bool watchdog_fired;
 	bool start_timeout_fired;
-	int exec_errno;     /* the child could not exec: this errno */
+	int exec_errno;     /* the child could not exec: this errno; -errno: could not
+	                     * take User=/Group=/NoNewPrivileges= */
 	uint64_t started_at, ready_at; /* CLOCK_MONOTONIC usec */
 	uint64_t watchdog_usec; /* WatchdogSec=, or what WATCHDOG_USEC= set */
 
@@ -127,15 +129,18 @@ struct sup {
 	int notify_fd;
 	int ctl_fd;
 	int self_wdfd;          /* pings our own manager (systemd) */
-	char notify_addr[108];  /* "@udrv-sup/PID" */
+	char notify_addr[108];  /* "$UDRV_RUNTIME_DIR/notify" */
 	const char *control_path;
 	const char *config_path;
-	const char *runtime_dir; /* $UDRV_RUNTIME_DIR, --runtime-dir; default /run/udrv */
+	const char *runtime_dir; /* --runtime-dir, $UDRV_RUNTIME_DIR, /run/udrv */
 	struct drv *drivers;
 	struct drv *graveyard;  /* removed drivers, freed between epoll batches */
 	bool shutting_down;
 	bool exit_now;
 	bool no_pidfd;          /* pidfd_open() is ENOSYS: SIGCHLD + waitid instead */
+	unsigned long nofile_soft; /* RLIMIT_NOFILE soft limit we were started with (drivers get it) */
+	unsigned long nofile_max;  /* our soft limit after raising it; 0 unknown */
+	uint64_t client_timeout_usec; /* --client-timeout: a control client's request/reply */
 	struct watch w_sig, w_notify, w_ctl, w_self_wd;
 };
 
@@ -146,6 +151,9 @@ void sup_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* sup_log() about driver @d: also kept in its log ring (`udrvctl log`). */
 void sup_dlog(struct drv *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 uint64_t now_usec(void);
+/* fd_in_reserve - @fd is one of the last fds below RLIMIT_NOFILE, kept for
+ * restarts and udrvctl: new drivers and fd stores must not take it. */
+bool fd_in_reserve(int fd);
 int sup_reload(bool initial);
 void sup_check_shutdown_done(void);
 
@@ -193,7 +201,8 @@ void ipc_config_changed(struct drv *d); /* after a config swap; logs errors */
 void ipc_close(struct drv *d);          /* close, unlink while still ours */
 
 /* notify.c */
-int notify_open(void);
+int notify_open(void);  /* also checks/creates the runtime dir */
+void notify_close(void);
 void notify_drain(void);
 
 /* control.c */
@@ -201,6 +210,7 @@ int control_open(const char *path);
 void control_close(void);
 void control_on_accept(void);
 void control_on_client(struct client *c, uint32_t events);
+void control_on_client_timer(void);
 void control_driver_changed(struct drv *d);  /* settle waiting clients */
 void control_driver_gone(struct drv *d);
 

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "config.h"
 
@@ -210,6 +212,16 @@ static void test_parse_errors(void **state)
 		  "d/x.driver:3: Environment: '1A=b' is not a VAR=value" },
 		{ "[Driver]\nExecStart=/bin/x\nStartLimitBurst=-1\n",
 		  "d/x.driver:3: StartLimitBurst: '-1' is not a count" },
+		/* no silent cap: above what the start history keeps is refused */
+		{ "[Driver]\nExecStart=/bin/x\nStartLimitBurst=65\n",
+		  "d/x.driver:3: StartLimitBurst: 65 is above the most supported, 64" },
+		{ "[Driver]\nExecStart=/bin/x\nLimitNOFILE=200:100\n",
+		  "d/x.driver:3: LimitNOFILE: '200:100' is not a limit" },
+		{ "[Driver]\nExecStart=/bin/x\nLimitAS=4Q\n", "d/x.driver:3: LimitAS: '4Q' is not a limit" },
+		{ "[Driver]\nExecStart=/bin/x\nNoNewPrivileges=maybe\n",
+		  "d/x.driver:3: NoNewPrivileges: 'maybe' is not a boolean" },
+		{ "[Driver]\nExecStart=/bin/x\nRestartMinDelaySec=0\n",
+		  "d/x.driver:3: RestartMinDelaySec: '0' is below the least allowed, 1ms" },
 		{ "[Driver]\nExecStart=/bin/x\nWatchdogSec=infinity\n",
 		  "d/x.driver:3: WatchdogSec: 'infinity' makes no sense here" },
 		{ "[Driver]\nExecStart=/bin/x\njust words\n", "d/x.driver:3: 'just words' is not KEY=VALUE" },
@@ -236,6 +248,23 @@ static void test_parse_errors(void **state)
 			fail_msg("case %zu: got '%s', expected '%s...'", i, err, cases[i].err);
 		assert_null(c.argv); /* nothing left allocated */
 	}
+}
+
+/* A FIFO named like a unit is reported, never opened (an open would block
+ * until a writer came). */
+static void test_fifo_not_opened(void **state)
+{
+	char dir[] = "/tmp/udrv-cfg-XXXXXX", path[64], err[SUP_ERR_MAX] = "";
+	struct drv_config c;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/x.driver", dir);
+	assert_int_equal(mkfifo(path, 0644), 0);
+	assert_int_equal(config_parse_file(path, &c, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "not a regular file"));
+	unlink(path);
+	rmdir(dir);
 }
 
 static void test_file_names(void **state)
@@ -400,6 +429,7 @@ int main(void)
 		cmocka_unit_test(test_defaults_and_relative_exec),
 		cmocka_unit_test(test_parse_errors),
 		cmocka_unit_test(test_file_names),
+		cmocka_unit_test(test_fifo_not_opened),
 		cmocka_unit_test(test_config_equal),
 		cmocka_unit_test(test_ipc_keys),
 		cmocka_unit_test(test_key_table_defaults),

@@ -27,7 +27,8 @@
  * fd 3 (LISTEN_FDS=1).
  * --state NAME: a start counter kept with udrv_state_open(NAME); prints
  * "[test_driver] state NAME: starts N (restored|new)".
- * --store-fds N: stores N new memfds as "extra0".."extraN-1"; --store-dup:
+ * --store-fds N: stores N new memfds as "extra0".."extraN-1" (padded with
+ * 'x' to --store-name-len characters); --store-dup:
  * one memfd stored three times (twice itself, once a dup()) as "dup";
  * --fdstore-remove NAME: FDSTOREREMOVE=1 for NAME. All before READY=1.
  * --print-listen: prints LISTEN_FDS, LISTEN_FDNAMES and where
@@ -299,6 +300,7 @@ int main(int argc, char **argv)
 		{ "serve", no_argument, NULL, 'v' },
 		{ "state", required_argument, NULL, 'T' },
 		{ "store-fds", required_argument, NULL, 'x' },
+		{ "store-name-len", required_argument, NULL, 'N' },
 		{ "store-dup", no_argument, NULL, 'd' },
 		{ "fdstore-remove", required_argument, NULL, 'X' },
 		{ "print-listen", no_argument, NULL, 'L' },
@@ -310,7 +312,7 @@ int main(int argc, char **argv)
 	long after = -1, ready_delay = 0, hang_after = -1, crash_times = -1, healthy_crash = -1;
 	bool serve = false, store_dup = false, print_l = false, serve_ipc = false, graceful = false;
 	const char *state_name = NULL, *remove_name = NULL;
-	long store_fds = 0;
+	long store_fds = 0, name_len = 0;
 	int exit_code = -1, opt;
 	bool ready = true, fds = false, fork_child = false, ignore_term = false;
 	struct rlimit nocore = { 0, 0 };
@@ -338,6 +340,7 @@ int main(int argc, char **argv)
 		case 'v': serve = true; break;
 		case 'T': state_name = optarg; break;
 		case 'x': store_fds = atol(optarg); break;
+		case 'N': name_len = atol(optarg); break;
 		case 'd': store_dup = true; break;
 		case 'X': remove_name = optarg; break;
 		case 'L': print_l = true; break;
@@ -380,8 +383,12 @@ int main(int argc, char **argv)
 	if (state_name)
 		keep_state(state_name);
 	for (long i = 0; i < store_fds; i++) {
-		char name[32];
-		snprintf(name, sizeof(name), "extra%ld", i);
+		char name[300];
+		int w = snprintf(name, sizeof(name), "extra%ld", i);
+		/* --store-name-len: padded to that many characters */
+		while (w < name_len && w < (int)sizeof(name) - 1)
+			name[w++] = 'x';
+		name[w] = '\0';
 		int fd = new_memfd(name);
 		store(fd, name);
 		close(fd);

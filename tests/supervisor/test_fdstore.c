@@ -103,12 +103,47 @@ static void test_add_limit_dedup_remove(void **state)
 	assert_string_equal(names, "");
 }
 
+/* The names go into one environment string: their total is bounded. */
+static void test_names_bytes_bounded(void **state)
+{
+	struct fdstore s = { 0 };
+	char name[FDNAME_MAX + 1];
+	unsigned n = 0;
+	int r;
+
+	(void)state;
+	memset(name, 'n', FDNAME_MAX);
+	name[FDNAME_MAX] = '\0';
+	for (;;) {
+		int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		assert_true(fd >= 0);
+		name[0] = (char)('A' + n % 26); /* only to tell them apart in a debugger */
+		r = fdstore_add(&s, fd, name, FDSTORE_MAX_LIMIT, NULL);
+		if (r < 0) {
+			close(fd);
+			break;
+		}
+		n++;
+	}
+	assert_int_equal(r, -E2BIG);
+	assert_int_equal(n, FDSTORE_NAMES_MAX / (FDNAME_MAX + 1));
+	assert_true(s.names_len <= FDSTORE_NAMES_MAX);
+	/* removing makes room again */
+	name[0] = 'A';
+	assert_true(fdstore_remove(&s, name) > 0);
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	assert_int_equal(fdstore_add(&s, fd, "short", FDSTORE_MAX_LIMIT, NULL), 0);
+	fdstore_clear(&s);
+	assert_int_equal(s.names_len, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_same_file),
 		cmocka_unit_test(test_add_limit_dedup_remove),
+		cmocka_unit_test(test_names_bytes_bounded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -54,7 +54,8 @@ def check(cond, msg):
 class Sup:
     """One driver_supervisor on a temporary config dir."""
 
-    def __init__(self, units, preexec=None, stdout=None, runtime_dir=None):
+    def __init__(self, units, preexec=None, stdout=None, runtime_dir=None, args=(),
+                 wait_ready=True, prepare=None):
         self.dir = tempfile.mkdtemp(prefix="udrv-sup-test-")
         self.conf = os.path.join(self.dir, "conf")
         os.mkdir(self.conf)
@@ -69,10 +70,14 @@ class Sup:
         # UDRV_TEST_WRAPPER="valgrind --error-exitcode=99 --leak-check=full" runs the
         # supervisor under a checker; its complaints fail the test at stop().
         wrapper = os.environ.get("UDRV_TEST_WRAPPER", "").split()
+        self.run_dir = self.run
+        if prepare:
+            prepare(self)
         self.proc = subprocess.Popen(wrapper + [SUP, "--config", self.conf, "--control", self.ctl,
-                                                "--runtime-dir", self.run],
+                                                "--runtime-dir", self.run] + list(args),
                                      stdout=self.out, stderr=subprocess.STDOUT, preexec_fn=preexec)
-        self.wait(lambda: os.path.exists(self.ctl), 30, "control socket")
+        if wait_ready:
+            self.wait(lambda: os.path.exists(self.ctl), 30, "control socket")
 
     def path(self, name):
         return os.path.join(self.dir, name)
@@ -992,7 +997,7 @@ def test_ipc_path_taken():
         unit = "ExecStart=@DRV@ --serve-ipc\nIPC=yes\nStartLimitBurst=2\nStartLimitIntervalSec=1min\n"
         # later: enough tries that the test closing the socket late on a slow host still counts
         s = Sup({"file": unit, "stale": unit, "live": unit,
-                 "later": unit.replace("StartLimitBurst=2", "StartLimitBurst=1000")}, runtime_dir=run)
+                 "later": unit.replace("StartLimitBurst=2", "StartLimitBurst=64")}, runtime_dir=run)
     except Exception:
         live.close()
         later.close()
@@ -1174,6 +1179,381 @@ def test_upgrade_under_load_no_client_error():
         worst = max(r[1] for r in results)
         print(f"    {len(results)} connections during 6 upgrades, 0 errors; "
               f"longest {worst * 1000:.1f}ms; {switches[-1]}")
+        s.stop()
+    finally:
+        s.cleanup()
+
+
+# --- issue 10: the supervisor as a trust boundary ----------------------------
+
+
+def test_fifo_unit_is_skipped():
+    """A FIFO named x.driver is reported and never opened (an open blocks)."""
+    s = Sup({"a": "ExecStart=@DRV@\n"}, prepare=lambda s: os.mkfifo(os.path.join(s.conf, "x.driver")))
+    try:
+        s.wait_state("a", lambda x: x["state"] == "running", 10, "running")
+        s.wait(lambda: "x.driver: not a regular file, skipped" in s.output(), 10, "FIFO reported")
+        s.proc.send_signal(signal.SIGHUP)
+        s.wait(lambda: s.output().count("x.driver: not a regular file") >= 2, 10, "reload went on")
+        r = s.udrvctl("status", "x", check_rc=False)
+        check(r.returncode != 0 and "no driver named" in r.stderr, f"x: {r.stderr}")
+        s.stop()
+    finally:
+        s.cleanup()
+
+
+def nofile(soft, hard):
+    import resource
+    return lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_many_units_raise_nofile():
+    """320 units under a soft RLIMIT_NOFILE of 256: all listed, all running,
+    restarts work; the drivers get the original soft limit back."""
+    n = 320
+    units = {f"u{i:03d}": "ExecStart=/bin/sleep 1000\nType=simple\n" for i in range(n)}
+    units["lim"] = "ExecStart=/bin/sh -c 'ulimit -Sn; exec sleep 1000'\nType=simple\n"
+    s = Sup(units, preexec=nofile(256, 4096))
+    try:
+        def all_running():
+            st = s.status()
+            return st if len(st) == n + 1 and all(x["state"] == "running" for x in st) else None
+        st = s.wait(all_running, 60, f"{n + 1} units running")
+        victims = [x for x in st if x["name"] < "u020"]
+        for x in victims:
+            os.kill(x["pid"], signal.SIGKILL)
+        s.wait(lambda: all(x["state"] == "running" and x["restarts"] == 1
+                           for x in s.status() if x["name"] < "u020"), 60, "20 restarted")
+        st = s.status()
+        check(len(st) == n + 1 and not [x for x in st if x["state"] == "failed"], "none failed")
+        check("[lim] 256" in s.output(), f"the driver's soft limit is the original:\n"
+              f"{[l for l in s.output().splitlines() if l.startswith('[lim]')]}")
+        s.stop(60)
+    finally:
+        s.cleanup()
+
+
+def test_units_beyond_hard_nofile_are_listed():
+    """More units than a hard limit of 512 allows: every unit is in status
+    (the extra ones failed with the reason), restarts still work."""
+    n = 200
+    units = {f"u{i:03d}": "ExecStart=/bin/sleep 1000\nType=simple\n" for i in range(n)}
+    s = Sup(units, preexec=nofile(512, 512))
+    try:
+        st = s.wait(lambda: (lambda v: v if len(v) == n and all(
+            x["state"] in ("running", "failed") for x in v) else None)(s.status()), 60, "settled")
+        failed = [x for x in st if x["state"] == "failed"]
+        running = [x for x in st if x["state"] == "running"]
+        check(failed and running, f"{len(failed)} failed, {len(running)} running")
+        check(all("cannot set up: Too many open files (RLIMIT_NOFILE 512)" in x["reason"]
+                  for x in failed), f"reason: {failed[0]['reason']}")
+        for x in running[:10]:
+            os.kill(x["pid"], signal.SIGKILL)
+        names = {x["name"] for x in running[:10]}
+        s.wait(lambda: all(x["state"] == "running" and x["restarts"] == 1
+                           for x in s.status() if x["name"] in names), 60, "restarts")
+        print(f"    hard limit 512: {len(running)} of {n} running, the rest listed as failed")
+        s.stop(60)
+    finally:
+        s.cleanup()
+
+
+def test_control_path_not_a_socket():
+    """--control naming a regular file: refused, the file kept."""
+    d = tempfile.mkdtemp(prefix="udrv-sup-test-")
+    try:
+        conf = os.path.join(d, "conf")
+        os.mkdir(conf)
+        victim = os.path.join(d, "precious")
+        with open(victim, "w") as f:
+            f.write("keep me\n")
+        r = subprocess.run([SUP, "--config", conf, "--control", victim,
+                            "--runtime-dir", os.path.join(d, "run")],
+                           capture_output=True, text=True, timeout=30)
+        check(r.returncode == 1, f"rc {r.returncode}")
+        check("exists and is not a socket; not removing it" in r.stderr, r.stderr)
+        with open(victim) as f:
+            check(f.read() == "keep me\n", "the file was changed")
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def test_fdstore_names_bounded():
+    """Long fd names: the store stops below the LISTEN_FDNAMES limit, so the
+    driver still starts again (the kernel refuses env strings over 128 KiB)."""
+    s = Sup({"big": "ExecStart=@DRV@ --store-fds 600 --store-name-len 240\n"
+                    "FileDescriptorStoreMax=1024\n"})
+    try:
+        st = s.wait_state("big", lambda x: x["state"] == "running", 20, "running")
+        s.wait(lambda: "LISTEN_FDNAMES, refusing fd" in s.output(), 20, "refusal logged")
+        check(0 < s.status("big")["fdstore"] <= 65536 // 241, f"{s.status('big')['fdstore']}")
+        os.kill(st["pid"], signal.SIGSEGV)
+        st = s.wait_state("big", lambda x: x["state"] == "running" and x["restarts"] == 1, 20,
+                          "restarted")
+        check(not st["last_exit"].startswith("cannot execute"), st["last_exit"])
+        s.stop()
+    finally:
+        s.cleanup()
+
+
+def ctl_connect(s):
+    c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    c.settimeout(20 * WAIT_SCALE)
+    for _ in range(1000):
+        try:
+            c.connect(s.ctl)
+            return c
+        except BlockingIOError:  # the listen backlog is full for a moment
+            time.sleep(0.01)
+    raise Fail("cannot connect to the control socket")
+
+
+def recv_all(c):
+    data = b""
+    while True:
+        b = c.recv(65536)
+        if not b:
+            return data.decode()
+        data += b
+
+
+def test_control_socket_abuse():
+    """A NUL gets an error, idle clients time out, the count is capped, a
+    half-closed client still gets its reply."""
+    s = Sup({"a": "ExecStart=@DRV@\n"}, args=["--client-timeout", "1s"])
+    try:
+        s.wait_state("a", lambda x: x["state"] == "running", 10, "running")
+        c = ctl_connect(s)
+        c.sendall(b"sta\0tus\n")
+        check(recv_all(c) == "ERR a NUL byte in the request\n", "NUL")
+        c.close()
+        # half-closed: without even a newline, and while waiting for a blocking restart
+        for req, want in ((b"status a", "a"), (b"restart a\n", "a is running")):
+            c = ctl_connect(s)
+            c.sendall(req)
+            c.shutdown(socket.SHUT_WR)
+            r = recv_all(c)
+            check(r.startswith("OK\n") and want in r, f"half-closed {req!r}: {r!r}")
+            c.close()
+        # silent clients: at most 64, each closed after --client-timeout
+        idle = [ctl_connect(s) for _ in range(64)]
+        extra = ctl_connect(s)
+        check(recv_all(extra) == "ERR too many clients, try again\n", "cap")
+        extra.close()
+        t0 = time.monotonic()
+        for c in idle:
+            check(recv_all(c) == "ERR timed out waiting for a request\n", "timeout")
+            c.close()
+        print(f"    64 idle clients closed {time.monotonic() - t0:.1f}s after the 65th was refused")
+        check(s.udrvctl("status").returncode == 0, "answers again")
+        s.stop()
+    finally:
+        s.cleanup()
+
+
+def test_restart_floor():
+    """RestartSec=0 and a driver that exits at once: not a hot loop; at most
+    one start per RestartMinDelaySec (default 100ms)."""
+    s = Sup({"hot": "ExecStart=/bin/true\nType=simple\nRestart=always\nRestartSec=0\n"
+                    "StartLimitBurst=0\n",
+             "slow": "ExecStart=/bin/true\nType=simple\nRestart=always\nRestartSec=0\n"
+                     "StartLimitBurst=0\nRestartMinDelaySec=400ms\n"})
+    try:
+        t0 = time.monotonic()
+        time.sleep(2)
+        out = s.output()
+        elapsed = time.monotonic() - t0 + 0.5  # the supervisor started before t0
+        hot = out.count("[sup] launching hot")
+        slow = out.count("[sup] launching slow")
+        print(f"    {elapsed:.1f}s: {hot} starts at RestartSec=0, {slow} with RestartMinDelaySec=400ms")
+        check(2 <= hot <= 1 + elapsed / 0.1, f"hot: {hot} starts in {elapsed:.1f}s")
+        check(2 <= slow <= 1 + elapsed / 0.4, f"slow: {slow} starts in {elapsed:.1f}s")
+        s.stop()
+    finally:
+        s.cleanup()
+
+
+HIJACK = r"""
+import os, socket, sys, time
+apid = int(open(sys.argv[1]).read())
+os.setpgid(0, apid)        # into driver a's process group (same session)
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.sendto(b"STATUS=hijacked", os.environ["NOTIFY_SOCKET"])
+open(sys.argv[1] + ".sent", "w").close()
+time.sleep(1000)
+"""
+
+
+def test_notify_no_impersonation():
+    """A process of driver b that joins driver a's process group speaks as b,
+    never as a."""
+    s = Sup({"a": "ExecStart=@DRV@ --status mine\n"})
+    try:
+        st = s.wait_state("a", lambda x: x["state"] == "running" and x["status"] == "mine", 10, "a up")
+        with open(s.path("hijack.py"), "w") as f:
+            f.write(HIJACK)
+        with open(s.path("apid"), "w") as f:
+            f.write(str(st["pid"]))
+        s.write_unit("b", f"ExecStart=/bin/sh -c '{sys.executable} {s.path('hijack.py')} "
+                          f"{s.path('apid')}; sleep 1000'\nType=simple\n")
+        s.proc.send_signal(signal.SIGHUP)
+        s.wait(lambda: os.path.exists(s.path("apid.sent")), 20, "hijack message sent")
+        s.wait_state("b", lambda x: x["status"] == "hijacked", 10, "b's own helper counts as b")
+        check(s.status("a")["status"] == "mine", f"a's status was taken over: {s.status('a')}")
+        s.stop()
+    finally:
+        s.cleanup()
+
+
+def test_notify_socket_not_bindable_after_kill():
+    """NOTIFY_SOCKET is a path in the runtime dir; after kill -9 of the
+    supervisor an unprivileged user cannot bind it."""
+    s = Sup({"a": "ExecStart=@DRV@ --print-env NOTIFY_SOCKET\n"})
+    try:
+        s.wait_state("a", lambda x: x["state"] == "running", 10, "running")
+        want = os.path.join(s.run_dir, "notify")
+        check(f"[a] [test_driver] NOTIFY_SOCKET={want}" in s.output(), s.output())
+        st = os.stat(s.run_dir)
+        check(st.st_uid == os.geteuid() and not st.st_mode & 0o022, f"run dir mode {st.st_mode:o}")
+        os.chmod(s.dir, 0o755)  # let nobody reach the runtime dir: only its own mode protects it
+        s.proc.kill()
+        s.proc.wait()
+        addr = want
+        code = ("import socket,sys\na=sys.argv[1]\na='\\0'+a[1:] if a[0]=='@' else a\n"
+                "s=socket.socket(socket.AF_UNIX,socket.SOCK_DGRAM)\n"
+                "try:\n s.bind(a)\n print('bound')\nexcept OSError as e:\n print('refused',e)\n")
+        r = subprocess.run(["/usr/bin/python3", "-c", code, addr], capture_output=True, text=True,
+                           user=65534, group=65534, timeout=30)
+        check(r.stdout.startswith("refused"), f"nobody could bind {addr}: {r.stdout}{r.stderr}")
+        os.chmod(s.dir, 0o700)
+    finally:
+        s.cleanup()
+
+
+def test_one_supervisor_per_config():
+    """A second supervisor on the same config dir refuses to start."""
+    s = Sup({"a": "ExecStart=@DRV@\n"})
+    try:
+        s.wait_state("a", lambda x: x["state"] == "running", 10, "running")
+        r = subprocess.run([SUP, "--config", s.conf, "--control", s.path("other.sock"),
+                            "--runtime-dir", s.path("run2")],
+                           capture_output=True, text=True, timeout=30)
+        check(r.returncode == 1 and "is in use by another driver_supervisor" in r.stderr,
+              f"rc {r.returncode}: {r.stderr}")
+        check(s.udrvctl("status", "a").returncode == 0, "the first one still answers")
+        s.stop()
+    finally:
+        s.cleanup()
+
+
+def descendants_with(marker):
+    """pids whose command line holds @marker."""
+    out = []
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    if marker.encode() in f.read() and alive(int(pid)):
+                        out.append(int(pid))
+            except OSError:
+                pass
+    return out
+
+
+def test_supervisor_kill9_leftovers_killed():
+    """kill -9 of the supervisor: drivers ignoring SIGTERM, their children
+    and a setsid() grandchild live on; the next supervisor kills them all
+    before starting new copies."""
+    n = 100000 + os.getpid() % 100000  # this run's own sleeps
+    mark = f"sleep\0{n}\0"
+    units = {"t": "ExecStart=@DRV@ --ignore-term --fork-child\n",
+             "g": f"ExecStart=/bin/sh -c 'trap \"\" TERM; setsid sleep {n} & exec sleep {n + 1}'\n"
+                  "Type=simple\n"}
+    s = Sup(units)
+    try:
+        s.wait_state("t", lambda x: x["state"] == "running", 10, "t running")
+        s.wait_state("g", lambda x: x["state"] == "running", 10, "g running")
+        s.wait(lambda: len(descendants_with(mark)) == 1, 10, "setsid grandchild")
+        old = [s.status("t")["pid"], s.status("g")["pid"]]
+        s.proc.kill()
+        s.proc.wait()
+        time.sleep(0.5)
+        left = [p for p in old if alive(p)] + descendants_with(mark)
+        check(len(left) >= 3, f"the scenario: leftovers live on after kill -9 ({left})")
+        s.out.close()
+        s.out = open(s.out_path, "a")  # same config and runtime dir as the dead one
+        s.proc = subprocess.Popen([SUP, "--config", s.conf, "--control", s.ctl,
+                                   "--runtime-dir", s.run_dir], stdout=s.out, stderr=subprocess.STDOUT)
+        s.wait(lambda: s.udrvctl("status", check_rc=False).returncode == 0, 10, "new supervisor up")
+        s.wait_state("t", lambda x: x["state"] == "running", 10, "t running again")
+        s.wait_state("g", lambda x: x["state"] == "running", 10, "g running again")
+        for p in left:
+            check(not alive(p), f"pid {p} left by the dead supervisor still alive")
+        check(len(descendants_with(mark)) == 1, "one copy of the grandchild")
+        check("left by a previous supervisor" in s.output(), "leftovers logged")
+        s.stop()
+    finally:
+        s.cleanup()
+        for p in descendants_with(mark) + descendants_with(f"sleep\0{n + 1}\0"):
+            os.kill(p, signal.SIGKILL)
+
+
+def test_group_hopper_is_stopped():
+    """A driver that moves itself to another process group (ignoring SIGTERM)
+    is still stopped: SIGKILL reaches it through its pidfd."""
+    code = ("import os, signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+            "os.setpgid(0, os.getpgid(os.getppid())); print('hopped', flush=True); time.sleep(1000)")
+    s = Sup({"hop": f"ExecStart=/usr/bin/python3 -c \"{code}\"\nType=simple\nTimeoutStopSec=300ms\n"})
+    try:
+        st = s.wait_state("hop", lambda x: x["state"] == "running", 10, "running")
+        s.wait(lambda: "[hop] hopped" in s.output(), 10, "moved to another group")
+        r = s.udrvctl("stop", "hop")
+        check("hop is stopped" in r.stdout, r.stdout)
+        check(not alive(st["pid"]), "the group hopper still lives")
+        s.stop()
+    finally:
+        s.cleanup()
+
+
+def test_user_group_no_new_privs():
+    """User=nobody runs the driver as nobody, without our groups;
+    NoNewPrivileges= sets no_new_privs; an unknown user is reported."""
+    show = "ExecStart=/bin/sh -c 'echo ids $(id -u) $(id -g) $(id -G); " \
+           "grep NoNewPrivs /proc/self/status; exec sleep 1000'\nType=simple\n"
+    s = Sup({"nob": show + "User=nobody\nNoNewPrivileges=yes\n",
+             "num": show + "User=65534\nGroup=65534\n",
+             "bad": show + "User=no-such-user-xyz\nRestart=no\n"})
+    try:
+        os.chmod(s.dir, 0o755)  # nobody may need to look around
+        s.wait_state("nob", lambda x: x["state"] == "running", 10, "running")
+        s.wait(lambda: "[nob] NoNewPrivs" in s.output() and "[num] NoNewPrivs" in s.output(), 10,
+               "ids printed")
+        out = s.output()
+        check("[nob] ids 65534 65534 65534" in out, out)
+        check("[nob] NoNewPrivs:\t1" in out, out)
+        check("[num] ids 65534 65534 65534" in out and "[num] NoNewPrivs:\t0" in out, out)
+        st = s.wait_state("bad", lambda x: x["state"] == "failed", 10, "failed")
+        check(st["last_exit"] == "cannot set limits or privileges (User=no-such-user-xyz Group=-): "
+              "no such user or group", st["last_exit"])
+        os.chmod(s.dir, 0o700)
+        s.stop()
+    finally:
+        s.cleanup()
+
+
+def test_limits():
+    """Limit*= (systemd syntax) reach the driver; applied before User=. Only
+    lowered here: a sandbox without CAP_SYS_RESOURCE cannot raise hard limits."""
+    s = Sup({"lim": "ExecStart=/bin/sh -c 'echo lim $(ulimit -Sn):$(ulimit -Hn) "
+                    "$(ulimit -Sl):$(ulimit -Hl) $(ulimit -Sc) $(ulimit -Sp) $(ulimit -Sv); "
+                    "exec sleep 1000'\nType=simple\nUser=nobody\n"
+                    "LimitNOFILE=100:200\nLimitMEMLOCK=4M\nLimitCORE=0\nLimitNPROC=1000:2000\n"
+                    "LimitAS=4G:infinity\n"})
+    try:
+        os.chmod(s.dir, 0o755)
+        s.wait(lambda: "[lim] lim" in s.output(), 10, "limits printed")
+        check("[lim] lim 100:200 4096:4096 0 1000 4194304" in s.output(), s.output())
+        os.chmod(s.dir, 0o700)
         s.stop()
     finally:
         s.cleanup()
