@@ -3,7 +3,7 @@
 
 BOARD_ARCH=amd64
 BOARD_DEPS=pc
-BOARD_HOST_CMDS="qemu-system-x86_64 cpio gzip apt-get apt-cache dpkg-deb"
+BOARD_HOST_CMDS="qemu-system-x86_64 cpio gzip xz apt-get apt-cache dpkg-deb"
 BOARD_CACHE_REV=1
 BOARD_EXITS_ON_POWEROFF=1
 
@@ -14,7 +14,8 @@ PC_KERNEL_META=linux-image-cloud-amd64
 # Modules per binding, load order as in the recipe (irqbypass before
 # vfio-pci-core); vm_modules_order adds any hard dependency missing here.
 PC_MODS_UIO="uio uio_pci_generic"
-PC_MODS_VFIO="irqbypass vfio vfio_iommu_type1 vfio_virqfd vfio-pci-core vfio-pci"
+# vfio_virqfd is a module on 6.1 only (part of vfio.ko from 6.2 on).
+PC_MODS_VFIO="irqbypass vfio vfio_iommu_type1 vfio_virqfd? vfio-pci-core vfio-pci"
 
 board_abi() {
 	local pkg
@@ -31,12 +32,13 @@ board_prepare() {
 	done
 	cp "$w/x/boot/vmlinuz-$abi" "$out/kernel" ||
 		vm_die "linux-image-$abi has no /boot/vmlinuz-$abi"
-	cp "$w/x/bin/busybox" "$out/rootfs/bin/busybox" ||
+	cp "$(vm_busybox "$w/x")" "$out/rootfs/bin/busybox" ||
 		vm_die "busybox-static has no /bin/busybox"
 
 	# Flat module dir plus one load list per stack: the guest fragment only
 	# needs insmod (no modules.dep, no modprobe).
-	local moddir=$w/x/lib/modules/$abi
+	local moddir
+	moddir=$(vm_moddir "$w/x" "$abi")
 	for list in uio vfio; do
 		local names
 		[ "$list" = uio ] && names=$PC_MODS_UIO || names=$PC_MODS_VFIO
@@ -44,14 +46,8 @@ board_prepare() {
 		: >"$out/rootfs/lib/modules/udrv/$list.list"
 		while read -r m; do
 			local base=${m##*/}
-			case $base in
-			*.ko) cp "$moddir/$m" "$out/rootfs/lib/modules/udrv/$base" ;;
-			*.ko.xz) xz -dc "$moddir/$m" >"$out/rootfs/lib/modules/udrv/${base%.xz}"
-				base=${base%.xz} ;;
-			*.ko.zst) zstd -qdc "$moddir/$m" >"$out/rootfs/lib/modules/udrv/${base%.zst}"
-				base=${base%.zst} ;;
-			*) vm_die "unsupported module file $m" ;;
-			esac
+			base=${base%.xz} base=${base%.zst}
+			vm_unpack_module "$moddir/$m" "$out/rootfs/lib/modules/udrv/$base"
 			echo "$base" >>"$out/rootfs/lib/modules/udrv/$list.list"
 		done <"$w/$list.order"
 	done
