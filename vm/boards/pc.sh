@@ -66,6 +66,26 @@ board_qemu() {
 		a+=(-device intel-iommu,intremap=on)
 		append="$append intel_iommu=on"
 	fi
+	# Optional devices (--with), each behind its own pcie-root-port, so it
+	# has its own slot (hot-pluggable) and its own IOMMU group.
+	local x
+	for x in ${VM_WITH//,/ }; do
+		case $x in
+		nic)	# e1000e (8086:10d3, QEMU hw/net/e1000e.c): BAR0 128 KiB MMIO,
+			# MSI-X with 5 vectors (table in BAR3); a write to ICS raises
+			# a cause, IVAR maps causes to vectors.
+			a+=(-device pcie-root-port,id=udrv_rp1,chassis=1,slot=1
+				-device e1000e,id=udrv_nic,bus=udrv_rp1) ;;
+		shmem)	# ivshmem-plain (1af4:1110, QEMU docs/specs/ivshmem-spec.rst):
+			# BAR0 256 B registers, BAR2 64-bit prefetchable = 1 MiB of
+			# shared memory (a memfd on the host).
+			a+=(-object memory-backend-memfd,id=udrv_shm,size=1M,share=on
+				-device pcie-root-port,id=udrv_rp2,chassis=2,slot=2
+				-device ivshmem-plain,id=udrv_ivshmem,memdev=udrv_shm,bus=udrv_rp2) ;;
+		'') ;;
+		*) vm_die "board pc: unknown --with '$x' (known: nic, shmem)" ;;
+		esac
+	done
 	a+=(-append "$append")
 	printf '%s\n' "${a[@]}"
 }
@@ -89,13 +109,25 @@ pc_wait() {	# pc_wait PATH: devtmpfs nodes appear asynchronously
 		sleep 0.02
 	done
 }
-PC_EDU=
-for d in /sys/bus/pci/devices/*; do
-	if [ "$(cat $d/vendor)" = 0x1234 ] && [ "$(cat $d/device)" = 0x11e8 ]; then
-		PC_EDU=${d##*/}
-		break
-	fi
-done
+pc_find() {	# pc_find VENDOR DEVICE: print the first such PCI address
+	local d
+	for d in /sys/bus/pci/devices/*; do
+		if [ "$(cat $d/vendor)" = "0x$1" ] && [ "$(cat $d/device)" = "0x$2" ]; then
+			echo "${d##*/}"
+			return 0
+		fi
+	done
+}
+# pc_extra_bind VENDOR DEVICE BDF: bind a --with device like edu.
+pc_extra_bind() {
+	case $UDRV_BIND in
+	uio) echo "$1 $2" >/sys/bus/pci/drivers/uio_pci_generic/new_id ||
+		udrv_fail "binding $3 ($1:$2) to uio_pci_generic failed" ;;
+	vfio) echo "$1 $2" >/sys/bus/pci/drivers/vfio-pci/new_id ||
+		udrv_fail "binding $3 ($1:$2) to vfio-pci failed" ;;
+	esac
+}
+PC_EDU=$(pc_find 1234 11e8)
 [ -n "$PC_EDU" ] || udrv_fail "edu PCI device 1234:11e8 not found"
 export UDRV_EDU_BDF=$PC_EDU
 case $UDRV_BIND in
@@ -120,5 +152,19 @@ none)
 	pc_load vfio
 	;;
 esac
+# --with devices: their addresses for tests, bound like edu.
+for pc_x in $(echo "$UDRV_WITH" | tr , ' '); do
+	case $pc_x in
+	nic) UDRV_NIC_BDF=$(pc_find 8086 10d3)
+		[ -n "$UDRV_NIC_BDF" ] || udrv_fail "e1000e 8086:10d3 not found"
+		export UDRV_NIC_BDF
+		pc_extra_bind 8086 10d3 "$UDRV_NIC_BDF" ;;
+	shmem) UDRV_SHMEM_BDF=$(pc_find 1af4 1110)
+		[ -n "$UDRV_SHMEM_BDF" ] || udrv_fail "ivshmem 1af4:1110 not found"
+		export UDRV_SHMEM_BDF
+		pc_extra_bind 1af4 1110 "$UDRV_SHMEM_BDF" ;;
+	esac
+done
+unset pc_x
 EOF
 }
