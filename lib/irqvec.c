@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "udrv_internal.h"
@@ -152,14 +151,6 @@ int udrv_irq_vector_fd(const udrv_dev *dev, unsigned vec)
 	return vec == 0 ? dev->irq_fd : dev->ext->vec_fd[vec];
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int udrv_irq_wait_vector(udrv_dev *dev, unsigned vec, int timeout_ms, uint32_t *count)
 {
 	int64_t deadline;
@@ -172,7 +163,7 @@ int udrv_irq_wait_vector(udrv_dev *dev, unsigned vec, int timeout_ms, uint32_t *
 		return fd;
 	if (vec == 0)
 		return udrv_irq_wait(dev, timeout_ms, count);
-	deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	deadline = timeout_ms < 0 ? -1 : udrv__now_ms() + timeout_ms;
 	for (;;) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		int left = -1, r;
@@ -180,7 +171,7 @@ int udrv_irq_wait_vector(udrv_dev *dev, unsigned vec, int timeout_ms, uint32_t *
 		ssize_t n;
 
 		if (deadline >= 0) {
-			int64_t d = deadline - now_ms();
+			int64_t d = deadline - udrv__now_ms();
 			left = d > 0 ? (int)d : 0;
 		}
 		r = poll(&pfd, 1, left);

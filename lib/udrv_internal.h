@@ -85,6 +85,9 @@ struct udrv_ext {
 struct udrv_ext *udrv__ext(udrv_dev *dev);
 void udrv__ext_free(udrv_dev *dev);
 
+/* irq.c: CLOCK_MONOTONIC in ms, for wait deadlines. */
+int64_t udrv__now_ms(void);
+
 /* dev.c */
 udrv_dev *udrv__dev_new(const struct udrv_backend *be); /* fds -1, NULL+errno */
 
