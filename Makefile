@@ -17,6 +17,9 @@ DESTDIR   ?=
 MESON_ARGS ?=
 NINJA_JOBS ?= 2
 
+# The suites that boot a virtual board (run again on the second kernel).
+GUEST_SUITES = --suite vm --suite guest-pc --suite guest-rpi3
+
 .PHONY: all deps build cross asan fuzz-build fuzz-test fuzz faults test test-unit bench demo install deb clean
 
 all: build
@@ -43,20 +46,25 @@ cross:
 	ninja -C $(CROSS_BUILD) -j$(NINJA_JOBS)
 
 # Everything: unit tests (also under valgrind), supervisor tests on the host,
-# guest tests on the virtual boards. Boards are prepared (downloads, module
+# guest tests on the virtual boards, on both kernel generations (bookworm's
+# 6.1 in the main run, trixie's 6.12 in the `trixie` setup). Boards are prepared (downloads, module
 # build) before the timed tests start. The last line is the CI summary.
 test: deps
 	$(MAKE) build
 	@if [ -f meson/aarch64-linux-gnu.ini ]; then $(MAKE) cross; fi
 	vm/run --board pc --prepare
 	vm/run --board rpi3 --prepare
+	vm/run --board pc --kernel trixie --prepare
+	vm/run --board rpi3 --kernel trixie --prepare
 	@rc=0; \
 	meson test -C $(BUILD) --print-errorlogs --num-processes 2 || rc=$$?; \
 	cp $(BUILD)/meson-logs/testlog.json $(BUILD)/meson-logs/testlog-main.json; \
+	meson test -C $(BUILD) --setup trixie $(GUEST_SUITES) --print-errorlogs || rc=$$?; \
 	meson test -C $(BUILD) --setup valgrind --suite unit --print-errorlogs || rc=$$?; \
 	$(MAKE) --no-print-directory asan || rc=$$?; \
 	$(MAKE) --no-print-directory fuzz-test || rc=$$?; \
 	python3 scripts/test-summary.py $(BUILD)/meson-logs/testlog-main.json \
+		$(BUILD)/meson-logs/testlog-trixie.json \
 		$(BUILD)/meson-logs/testlog-valgrind.json $(BUILD_ASAN)/meson-logs/testlog.json \
 		$(BUILD_FUZZ)/meson-logs/testlog.json; \
 	exit $$rc

@@ -280,6 +280,88 @@ uint64_t udrv_irq_missed(const udrv_dev *dev);
 int udrv_pci_cfg_read(udrv_dev *dev, uint64_t off, void *buf, size_t len);
 int udrv_pci_cfg_write(udrv_dev *dev, uint64_t off, const void *buf, size_t len);
 
+/*
+ * PCI capability walker (PCI Local Bus Spec 3.0, 6.7; PCIe Base Spec 7.6
+ * for extended capabilities), through udrv_pci_cfg_read(), so it works the
+ * same over VFIO and uio_pci_generic.
+ *
+ * udrv_pci_find_cap - offset in config space of the first capability with
+ * ID @cap_id (e.g. 0x10 PCI Express, 0x11 MSI-X, 0x05 MSI) after the one at
+ * @start (0: from the list head at 0x34). Returns the offset (0x40..0xfc),
+ * -ENOENT none (or no capability list), -ENOTSUP not a PCI device, -ELOOP a
+ * looping list, -EINVAL NULL dev or a @start not on a capability, -errno.
+ *
+ * udrv_pci_find_ext_cap - the same for PCIe extended capabilities (at 0x100
+ * and up, 16-bit IDs, e.g. 0x0001 AER): offset (0x100..0xffc), -ENOENT also
+ * when config space is only 256 bytes (conventional PCI, or a sysfs config
+ * file opened without privilege).
+ */
+int udrv_pci_find_cap(udrv_dev *dev, uint8_t cap_id, unsigned start);
+int udrv_pci_find_ext_cap(udrv_dev *dev, uint16_t cap_id, unsigned start);
+
+/*
+ * udrv_pci_bar - map PCI BAR number @bar (0..5) and return its first byte,
+ * its size in *@size (when @size is not NULL). The same BAR index on every
+ * backend: VFIO maps region @bar (udrv_map(dev, bar)); uio_pci_generic,
+ * whose UIO maps are only its exported memory BARs in order (none for 64-bit
+ * or prefetchable ones on many kernels), maps the PCI sysfs file
+ * /sys/bus/pci/devices/ADDR/resource<bar> instead, as DPDK does (needs
+ * root or write access to that file). A 64-bit BAR is numbered by its low
+ * half. Valid until udrv_close().
+ * Returns NULL with errno: EINVAL NULL dev or @bar > 5, ENOENT no such BAR
+ * (unimplemented, or the upper half of a 64-bit BAR), ENOTSUP an I/O port
+ * BAR or a device that is not PCI (uio_pdrv_genirq), EACCES/EPERM opening
+ * the resource file, or mmap()'s errno.
+ */
+volatile void *udrv_pci_bar(udrv_dev *dev, unsigned bar, size_t *size);
+
+/*
+ * Interrupt types and several vectors (VFIO). By default a VFIO device gets
+ * one vector of MSI, else MSI-X, else INTx, on udrv_irq_fd(). A driver that
+ * wants more chooses the type and vector count; each vector then has its
+ * own eventfd. Vector 0 stays udrv_irq_fd() and udrv_irq_wait(), so the
+ * single-interrupt API keeps working.
+ */
+enum udrv_irq_type {
+	UDRV_IRQ_INTX = 1, /* legacy INTx (one vector, masked per interrupt) */
+	UDRV_IRQ_MSI = 2,  /* MSI (VFIO: usually 1 vector) */
+	UDRV_IRQ_MSIX = 3, /* MSI-X, up to the table size */
+};
+
+/*
+ * udrv_irq_set_type - route vectors 0..@nvec-1 of interrupt @type to one
+ * eventfd each (VFIO_DEVICE_SET_IRQS), replacing the current routing. For
+ * MSI/MSI-X it also sets Bus Master Enable (an MSI is a memory write).
+ * Returns 0, -EINVAL NULL dev, unknown type or @nvec 0, -ERANGE @nvec more
+ * than the device has (udrv_irq_max_vectors()), -ENODEV the device lacks
+ * that type, -ENOTSUP on UIO (its kernel drivers give one interrupt),
+ * -EMFILE/-ENFILE out of fds, -ECHILD in a process forked from the opener
+ * (the triggers are the parent's), -ENODEV also once the device is gone,
+ * or the ioctl's -errno (e.g. -ENOSPC when the platform has no vectors left).
+ */
+int udrv_irq_set_type(udrv_dev *dev, enum udrv_irq_type type, unsigned nvec);
+
+/* udrv_irq_max_vectors - how many vectors @type offers (0 none), -EINVAL, -ENOTSUP on UIO. */
+int udrv_irq_max_vectors(udrv_dev *dev, enum udrv_irq_type type);
+
+/* udrv_irq_vectors - vectors routed now (after udrv_irq_set_type; 1 before when there is an irq fd, else 0). */
+unsigned udrv_irq_vectors(const udrv_dev *dev);
+
+/*
+ * udrv_irq_vector_fd - the eventfd of vector @vec: polls readable while an
+ * interrupt of that vector is pending. Returns the fd, -EINVAL NULL dev,
+ * -ERANGE @vec not routed, -ENOTSUP no interrupt at all.
+ */
+int udrv_irq_vector_fd(const udrv_dev *dev, unsigned vec);
+
+/*
+ * udrv_irq_wait_vector - udrv_irq_wait() for vector @vec: 1 with the
+ * vector's running count in *@count (when not NULL), 0 on timeout, or
+ * -EINVAL/-ERANGE/-ENOTSUP as udrv_irq_vector_fd(), -ECHILD and -ENODEV
+ * as udrv_irq_wait(), or -errno. Vector 0 is exactly udrv_irq_wait().
+ */
+int udrv_irq_wait_vector(udrv_dev *dev, unsigned vec, int timeout_ms, uint32_t *count);
+
 /* DMA through VFIO's IOMMU. */
 struct udrv_dma {
 	void *va;      /* the buffer, as the process sees it */

@@ -43,6 +43,7 @@ void udrv_close(udrv_dev *dev)
 	 * an order, e.g. VFIO: device before group before container. */
 	if (dev->be && dev->be->destroy)
 		dev->be->destroy(dev);
+	udrv__ext_free(dev); /* after the device fd: its vectors are detached */
 	if (dev->irq_fd >= 0 && dev->irq_fd != dev->fd)
 		close(dev->irq_fd);
 	if (dev->req_fd >= 0)

@@ -15,7 +15,7 @@
 
 #include "udrv_internal.h"
 
-static int64_t now_ms(void)
+int64_t udrv__now_ms(void)
 {
 	struct timespec ts;
 
@@ -69,7 +69,7 @@ int udrv_irq_wait(udrv_dev *dev, int timeout_ms, uint32_t *count)
 		return -ENODEV;
 	if (dev->irq_fd < 0 || !dev->be->irq_read)
 		return -ENOTSUP;
-	deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	deadline = timeout_ms < 0 ? -1 : udrv__now_ms() + timeout_ms;
 	for (;;) {
 		/* [1]: the device request (VFIO), when there is one. */
 		struct pollfd pfd[2] = { { .fd = dev->irq_fd, .events = POLLIN },
@@ -78,7 +78,7 @@ int udrv_irq_wait(udrv_dev *dev, int timeout_ms, uint32_t *count)
 		uint32_t c, delta;
 
 		if (deadline >= 0) {
-			int64_t d = deadline - now_ms();
+			int64_t d = deadline - udrv__now_ms();
 			left = d > 0 ? (int)d : 0;
 		}
 		r = poll(pfd, dev->req_fd >= 0 ? 2 : 1, left);

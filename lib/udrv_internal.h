@@ -56,6 +56,12 @@ struct udrv_backend {
 	int (*dma_set_width)(udrv_dev *dev, unsigned bits);
 	int (*dma_alloc)(udrv_dev *dev, size_t size, struct udrv_dma *out);
 	void (*dma_free)(udrv_dev *dev, struct udrv_dma *buf);
+	/*
+	 * Several vectors (irqvec.c): query how many vectors interrupt @type has
+	 * (@fds NULL: returns the count), or route @fds[0..n-1] to vectors
+	 * 0..n-1 of @type, replacing the current routing (0 or -errno).
+	 */
+	int (*irq_route)(udrv_dev *dev, enum udrv_irq_type type, const int *fds, unsigned n);
 	/* Release backend state (priv, extra fds). Called by udrv_close() after
 	 * the regions are unmapped; must cope with a half-built device. */
 	void (*destroy)(udrv_dev *dev);
@@ -74,7 +80,26 @@ struct udrv_dev {
 	uint32_t irq_last;   /* count at the last wait (or at open) */
 	uint64_t irq_missed; /* surplus events seen between waits */
 	void *priv;          /* backend state */
+	struct udrv_ext *ext; /* optional extras (irqvec.c, pci.c), NULL until used */
 };
+
+/*
+ * Extras a device grows on demand, freed by udrv_close() after the backend:
+ * interrupt vectors beyond 0 and BARs mapped by number over UIO.
+ */
+struct udrv_ext {
+	unsigned nvec;       /* vectors routed (0: only dev->irq_fd as before) */
+	int *vec_fd;         /* [nvec]; vec_fd[0] == dev->irq_fd */
+	uint32_t *vec_count; /* [nvec] running counts of vectors >= 1 */
+	void *bar_base[6];   /* resourceN mappings (uio_pci_generic) */
+	size_t bar_len[6];
+};
+/* Get (allocating once) the extras: NULL + errno ENOMEM. */
+struct udrv_ext *udrv__ext(udrv_dev *dev);
+void udrv__ext_free(udrv_dev *dev);
+
+/* irq.c: CLOCK_MONOTONIC in ms, for wait deadlines. */
+int64_t udrv__now_ms(void);
 
 /* dev.c */
 udrv_dev *udrv__dev_new(const struct udrv_backend *be); /* fds -1, NULL+errno */

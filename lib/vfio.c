@@ -451,6 +451,53 @@ static int vfio_irq_read(udrv_dev *dev, uint32_t *count)
 	return 0;
 }
 
+/*
+ * Several vectors (irqvec.c): @fds NULL answers how many vectors @type has
+ * (VFIO_DEVICE_GET_IRQ_INFO count, 0 when it cannot signal an eventfd);
+ * otherwise the current routing is switched off (count 0 with DATA_NONE
+ * disables an index) and @fds[0..n-1] become the triggers of vectors
+ * 0..n-1. The kernel enables MSI/MSI-X in the capability itself.
+ */
+static int vfio_irq_route(udrv_dev *dev, enum udrv_irq_type type, const int *fds, unsigned n)
+{
+	struct vfio_priv *p = priv_of(dev);
+	struct vfio_irq_info ii = { .argsz = sizeof(ii) };
+	struct vfio_irq_set *s;
+	size_t len;
+	int r;
+
+	ii.index = type == UDRV_IRQ_INTX ? VFIO_PCI_INTX_IRQ_INDEX :
+		   type == UDRV_IRQ_MSI ? VFIO_PCI_MSI_IRQ_INDEX : VFIO_PCI_MSIX_IRQ_INDEX;
+	if (ioctl(dev->fd, VFIO_DEVICE_GET_IRQ_INFO, &ii) < 0)
+		return errno == EINVAL ? 0 : -errno;
+	if (!fds)
+		return (ii.flags & VFIO_IRQ_INFO_EVENTFD) ? (int)ii.count : 0;
+	if (p->irq_on) {
+		r = set_irqs(dev, p->irq_index, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER, 0, -1);
+		if (r)
+			return r;
+		p->irq_on = false;
+	}
+	len = sizeof(*s) + n * sizeof(int32_t);
+	s = calloc(1, len);
+	if (!s)
+		return -ENOMEM;
+	s->argsz = len;
+	s->flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER;
+	s->index = ii.index;
+	s->start = 0;
+	s->count = n;
+	memcpy(s->data, fds, n * sizeof(int32_t));
+	r = ioctl(dev->fd, VFIO_DEVICE_SET_IRQS, s) < 0 ? -errno : 0;
+	free(s);
+	if (r)
+		return r;
+	p->irq_index = (int)ii.index;
+	p->irq_on = true;
+	/* An MSI is a memory write: it needs Bus Master Enable (6.8). */
+	return ii.index == VFIO_PCI_INTX_IRQ_INDEX ? 0 : set_bus_master(dev, true);
+}
+
 /* ---- DMA -------------------------------------------------------------- */
 
 /* Does the process hold CAP_IPC_LOCK (which lifts VFIO's memlock limit)? */
@@ -623,6 +670,7 @@ static const struct udrv_backend vfio_backend = {
 	.dma_set_width = vfio_dma_set_width,
 	.dma_alloc = vfio_dma_alloc,
 	.dma_free = vfio_dma_free,
+	.irq_route = vfio_irq_route,
 	.destroy = vfio_destroy,
 };
 

@@ -20,7 +20,7 @@ PKGS_build="meson ninja-build pkg-config gcc libc6-dev libcmocka-dev valgrind py
 PKGS_fuzz="clang libfuzzer-14-dev libclang-rt-14-dev"
 # Board pc (vm/boards/pc.sh): QEMU, initramfs tools; the kernel and busybox
 # for the guest are fetched by vm/run with apt-get download (not installed).
-PKGS_pc="qemu-system-x86 busybox-static cpio gzip util-linux"
+PKGS_pc="qemu-system-x86 busybox-static cpio gzip xz-utils util-linux debian-archive-keyring"
 # Board rpi3 (vm/boards/rpi3.sh): QEMU, the aarch64 cross toolchain for the
 # guest binaries and the out-of-tree module, dtc for the device tree; the
 # arm64 kernel, headers and busybox are apt-get downloaded (needs the arm64

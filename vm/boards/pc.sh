@@ -3,7 +3,7 @@
 
 BOARD_ARCH=amd64
 BOARD_DEPS=pc
-BOARD_HOST_CMDS="qemu-system-x86_64 cpio gzip apt-get apt-cache dpkg-deb"
+BOARD_HOST_CMDS="qemu-system-x86_64 cpio gzip xz apt-get apt-cache dpkg-deb"
 BOARD_CACHE_REV=1
 BOARD_EXITS_ON_POWEROFF=1
 
@@ -14,7 +14,8 @@ PC_KERNEL_META=linux-image-cloud-amd64
 # Modules per binding, load order as in the recipe (irqbypass before
 # vfio-pci-core); vm_modules_order adds any hard dependency missing here.
 PC_MODS_UIO="uio uio_pci_generic"
-PC_MODS_VFIO="irqbypass vfio vfio_iommu_type1 vfio_virqfd vfio-pci-core vfio-pci"
+# vfio_virqfd is a module on 6.1 only (part of vfio.ko from 6.2 on).
+PC_MODS_VFIO="irqbypass vfio vfio_iommu_type1 vfio_virqfd? vfio-pci-core vfio-pci"
 
 board_abi() {
 	local pkg
@@ -31,12 +32,13 @@ board_prepare() {
 	done
 	cp "$w/x/boot/vmlinuz-$abi" "$out/kernel" ||
 		vm_die "linux-image-$abi has no /boot/vmlinuz-$abi"
-	cp "$w/x/bin/busybox" "$out/rootfs/bin/busybox" ||
+	cp "$(vm_busybox "$w/x")" "$out/rootfs/bin/busybox" ||
 		vm_die "busybox-static has no /bin/busybox"
 
 	# Flat module dir plus one load list per stack: the guest fragment only
 	# needs insmod (no modules.dep, no modprobe).
-	local moddir=$w/x/lib/modules/$abi
+	local moddir
+	moddir=$(vm_moddir "$w/x" "$abi")
 	for list in uio vfio; do
 		local names
 		[ "$list" = uio ] && names=$PC_MODS_UIO || names=$PC_MODS_VFIO
@@ -44,14 +46,8 @@ board_prepare() {
 		: >"$out/rootfs/lib/modules/udrv/$list.list"
 		while read -r m; do
 			local base=${m##*/}
-			case $base in
-			*.ko) cp "$moddir/$m" "$out/rootfs/lib/modules/udrv/$base" ;;
-			*.ko.xz) xz -dc "$moddir/$m" >"$out/rootfs/lib/modules/udrv/${base%.xz}"
-				base=${base%.xz} ;;
-			*.ko.zst) zstd -qdc "$moddir/$m" >"$out/rootfs/lib/modules/udrv/${base%.zst}"
-				base=${base%.zst} ;;
-			*) vm_die "unsupported module file $m" ;;
-			esac
+			base=${base%.xz} base=${base%.zst}
+			vm_unpack_module "$moddir/$m" "$out/rootfs/lib/modules/udrv/$base"
 			echo "$base" >>"$out/rootfs/lib/modules/udrv/$list.list"
 		done <"$w/$list.order"
 	done
@@ -74,6 +70,26 @@ board_qemu() {
 		a+=(-device intel-iommu,intremap=on)
 		append="$append intel_iommu=on"
 	fi
+	# Optional devices (--with), each behind its own pcie-root-port, so it
+	# has its own slot (hot-pluggable) and its own IOMMU group.
+	local x
+	for x in ${VM_WITH//,/ }; do
+		case $x in
+		nic)	# e1000e (8086:10d3, QEMU hw/net/e1000e.c): BAR0 128 KiB MMIO,
+			# MSI-X with 5 vectors (table in BAR3); a write to ICS raises
+			# a cause, IVAR maps causes to vectors.
+			a+=(-device pcie-root-port,id=udrv_rp1,chassis=1,slot=1
+				-device e1000e,id=udrv_nic,bus=udrv_rp1) ;;
+		shmem)	# ivshmem-plain (1af4:1110, QEMU docs/specs/ivshmem-spec.rst):
+			# BAR0 256 B registers, BAR2 64-bit prefetchable = 1 MiB of
+			# shared memory (a memfd on the host).
+			a+=(-object memory-backend-memfd,id=udrv_shm,size=1M,share=on
+				-device pcie-root-port,id=udrv_rp2,chassis=2,slot=2
+				-device ivshmem-plain,id=udrv_ivshmem,memdev=udrv_shm,bus=udrv_rp2) ;;
+		'') ;;
+		*) vm_die "board pc: unknown --with '$x' (known: nic, shmem)" ;;
+		esac
+	done
 	a+=(-append "$append")
 	printf '%s\n' "${a[@]}"
 }
@@ -97,13 +113,25 @@ pc_wait() {	# pc_wait PATH: devtmpfs nodes appear asynchronously
 		sleep 0.02
 	done
 }
-PC_EDU=
-for d in /sys/bus/pci/devices/*; do
-	if [ "$(cat $d/vendor)" = 0x1234 ] && [ "$(cat $d/device)" = 0x11e8 ]; then
-		PC_EDU=${d##*/}
-		break
-	fi
-done
+pc_find() {	# pc_find VENDOR DEVICE: print the first such PCI address
+	local d
+	for d in /sys/bus/pci/devices/*; do
+		if [ "$(cat $d/vendor)" = "0x$1" ] && [ "$(cat $d/device)" = "0x$2" ]; then
+			echo "${d##*/}"
+			return 0
+		fi
+	done
+}
+# pc_extra_bind VENDOR DEVICE BDF: bind a --with device like edu.
+pc_extra_bind() {
+	case $UDRV_BIND in
+	uio) echo "$1 $2" >/sys/bus/pci/drivers/uio_pci_generic/new_id ||
+		udrv_fail "binding $3 ($1:$2) to uio_pci_generic failed" ;;
+	vfio) echo "$1 $2" >/sys/bus/pci/drivers/vfio-pci/new_id ||
+		udrv_fail "binding $3 ($1:$2) to vfio-pci failed" ;;
+	esac
+}
+PC_EDU=$(pc_find 1234 11e8)
 [ -n "$PC_EDU" ] || udrv_fail "edu PCI device 1234:11e8 not found"
 export UDRV_EDU_BDF=$PC_EDU
 case $UDRV_BIND in
@@ -128,5 +156,19 @@ none)
 	pc_load vfio
 	;;
 esac
+# --with devices: their addresses for tests, bound like edu.
+for pc_x in $(echo "$UDRV_WITH" | tr , ' '); do
+	case $pc_x in
+	nic) UDRV_NIC_BDF=$(pc_find 8086 10d3)
+		[ -n "$UDRV_NIC_BDF" ] || udrv_fail "e1000e 8086:10d3 not found"
+		export UDRV_NIC_BDF
+		pc_extra_bind 8086 10d3 "$UDRV_NIC_BDF" ;;
+	shmem) UDRV_SHMEM_BDF=$(pc_find 1af4 1110)
+		[ -n "$UDRV_SHMEM_BDF" ] || udrv_fail "ivshmem 1af4:1110 not found"
+		export UDRV_SHMEM_BDF
+		pc_extra_bind 1af4 1110 "$UDRV_SHMEM_BDF" ;;
+	esac
+done
+unset pc_x
 EOF
 }

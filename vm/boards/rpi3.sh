@@ -14,8 +14,8 @@
 
 BOARD_ARCH=arm64
 BOARD_DEPS=rpi3
-BOARD_HOST_CMDS="qemu-system-aarch64 aarch64-linux-gnu-gcc aarch64-linux-gnu-strip make dtc fdtget fdtput cpio gzip tar xz apt-get apt-cache dpkg dpkg-deb"
-BOARD_CACHE_REV=1
+BOARD_HOST_CMDS="qemu-system-aarch64 aarch64-linux-gnu-gcc aarch64-linux-gnu-strip make dtc fdtget fdtput cpio gzip tar xz objdump getconf apt-get apt-cache dpkg dpkg-deb"
+BOARD_CACHE_REV=3
 # The raspi3b machine neither exits on poweroff nor on reboot: vm/run stops
 # QEMU once it has seen the end marker.
 BOARD_EXITS_ON_POWEROFF=0
@@ -38,7 +38,8 @@ rpi3_ensure_arm64() {
 
 board_abi() {
 	local pkg
-	rpi3_ensure_arm64 || return 1
+	# Private package lists (another kernel generation) cover arm64 already.
+	[ -n "${VM_APT_OPTS[*]}" ] || rpi3_ensure_arm64 || return 1
 	if ! pkg=$(vm_resolve_dep "$RPI3_KERNEL_META" '^linux-image-[0-9]'); then
 		# arm64 enabled, but its lists never fetched (added without an update).
 		[ "$(id -u)" = 0 ] ||
@@ -56,6 +57,10 @@ board_abi() {
 rpi3_build_module() {
 	local abi=$1 ver=$2 w=$3 out=$4 kroot=$3/kroot mod=$3/mod src
 	local hdr=$kroot/usr/src/linux-headers-$abi common=linux-headers-${abi%-arm64}-common
+	local series=${abi%%-*}
+	# linux-source-X is named by the series: 6.1 (abi 6.1.0-NN-arm64) or
+	# 6.12 (abi 6.12.NNN+deb13-arm64).
+	series=$(printf '%s\n' "$series" | cut -d. -f1,2)
 	# One root for the three header/kbuild debs: the arm64 headers' `scripts`
 	# symlink is relative (../../lib/linux-kbuild-X/scripts) and finds the
 	# host-arch kbuild tools there.
@@ -73,7 +78,7 @@ rpi3_build_module() {
 	# tar stops reading at the first match (--occurrence), so the writers
 	# upstream of it may die of SIGPIPE: judge by the extracted file.
 	mkdir -p "$mod"
-	src=linux-source-$ver
+	src=linux-source-$series
 	(set +o pipefail
 	 dpkg-deb --fsys-tarfile "$w"/deb/"$src"_*.deb 2>/dev/null |
 		tar -xOf - "./usr/src/$src.tar.xz" 2>/dev/null |
@@ -82,24 +87,79 @@ rpi3_build_module() {
 		vm_die "$RPI3_MOD_SRC not found in $src (usr/src/$src.tar.xz)"
 	cp "$w/$src/$RPI3_MOD_SRC" "$VM_ROOT/boards/rpi3/Kbuild" "$mod/"
 
+	rpi3_kbuild_glibc "$kroot/usr/lib/linux-kbuild-$ver" "$w"
+
 	vm_log "building uio_pdrv_genirq.ko for $abi (arm64 cross)"
-	if ! env -u KBUILD_OUTPUT -u O make -s -C "$hdr" M="$mod" ARCH=arm64 \
-		CROSS_COMPILE=aarch64-linux-gnu- modules >"$w/make.log" 2>&1; then
+	# The headers name the compiler the kernel was built with (gcc-12 on
+	# bookworm, gcc-14 on trixie: .kernelvariables). When the host has no
+	# such cross compiler, build with its default one (same target ABI) and
+	# drop what only the newer one understands: -fmin-function-alignment
+	# (gcc 14; kbuild then uses -falign-functions with the same alignment).
+	local -a mk=(ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-)
+	local kcc
+	kcc=$(sed -n 's/^CONFIG_CC_VERSION_TEXT="\([^ ]*\) .*/\1/p' "$hdr/.config")
+	if [ -n "$kcc" ] && ! command -v "$kcc" >/dev/null 2>&1; then
+		vm_say "rpi3: no $kcc on the host: building the module with aarch64-linux-gnu-gcc ($(aarch64-linux-gnu-gcc -dumpversion))"
+		mk+=(CC=aarch64-linux-gnu-gcc)
+		echo 'int x;' | aarch64-linux-gnu-gcc -fmin-function-alignment=8 -x c -c -o /dev/null - 2>/dev/null ||
+			mk+=(CONFIG_CC_HAS_MIN_FUNCTION_ALIGNMENT=)
+	fi
+	# BTF for modules (6.12: CONFIG_DEBUG_INFO_BTF_MODULES) needs pahole;
+	# the guest has no use for it, so skip it when pahole is missing.
+	command -v pahole >/dev/null 2>&1 || mk+=(CONFIG_DEBUG_INFO_BTF_MODULES=)
+	if ! env -u KBUILD_OUTPUT -u O make -s -C "$hdr" M="$mod" "${mk[@]}" \
+		modules >"$w/make.log" 2>&1; then
 		cat "$w/make.log" >&2
 		vm_die "building uio_pdrv_genirq.ko against linux-headers-$abi failed"
 	fi
 	[ -f "$mod/uio_pdrv_genirq.ko" ] || vm_die "make produced no uio_pdrv_genirq.ko"
+	[ ! -s "$w/make.log" ] || { vm_log "module build said:"; [ "${VM_VERBOSE:-0}" != 1 ] || cat "$w/make.log" >&2; }
 
 	# insmod refuses a module whose vermagic differs from the kernel's; catch
 	# it here with a clear message rather than in the guest.
 	local want got
-	want=$(rpi3_vermagic "$w/img/lib/modules/$abi/kernel/drivers/uio/uio.ko")
+	want=$(rpi3_vermagic "$out/rootfs/lib/modules/udrv/uio.ko")
 	got=$(rpi3_vermagic "$mod/uio_pdrv_genirq.ko")
 	[ -n "$want" ] && [ "$want" = "$got" ] ||
 		vm_die "uio_pdrv_genirq.ko vermagic '$got' != kernel's '$want'"
 	# Debug info is 90% of the file and useless in the guest.
 	aarch64-linux-gnu-strip --strip-debug -o "$out/rootfs/lib/modules/udrv/uio_pdrv_genirq.ko" \
 		"$mod/uio_pdrv_genirq.ko" || vm_die "cannot strip uio_pdrv_genirq.ko"
+}
+
+# rpi3_kbuild_glibc KBUILD WORK: the kbuild host tools of a newer Debian
+# release than the host's may need a newer glibc (trixie's modpost wants
+# GLIBC_2.38 for __isoc23_strtoul; bookworm has 2.36). Each such binary is
+# wrapped to run under that release's own dynamic loader and libc6, fetched
+# with apt-get download (WORK/deb/libc6_*) into WORK/libc. Nothing is
+# installed on the host.
+rpi3_kbuild_glibc() {
+	local kb=$1 w=$2 host need f libdir ld
+	host=$(getconf GNU_LIBC_VERSION | awk '{ print $2 }')
+	libdir=
+	while IFS= read -r f; do
+		head -c 4 "$f" | grep -q 'ELF' || continue
+		need=$(LC_ALL=C objdump -T "$f" 2>/dev/null | grep -o 'GLIBC_[0-9.]*' |
+			sed 's/GLIBC_//' | sort -uV | tail -n 1)
+		[ -n "$need" ] || continue
+		# Nothing to do when the host's glibc is at least as new.
+		[ "$(printf '%s\n%s\n' "$need" "$host" | sort -V | tail -n 1)" = "$host" ] && continue
+		if [ -z "$libdir" ]; then
+			vm_say "rpi3: kbuild tools need glibc $need (host $host): running them with the guest release's libc6"
+			chmod 0777 "$w/deb" 2>/dev/null || true
+			vm_apt_download "$w/deb" "libc6:$(dpkg --print-architecture)"
+			vm_deb_extract "$w"/deb/libc6_*_"$(dpkg --print-architecture)".deb "$w/libc"
+			libdir=$(dirname "$(find "$w/libc/usr/lib" -name 'libc.so.6' | head -n 1)")
+			ld=$(find "$libdir" -name 'ld-linux*.so.*' | head -n 1)
+			[ -n "$ld" ] || vm_die "libc6 package has no dynamic loader"
+		fi
+		mv "$f" "$f.bin"
+		printf '#!/bin/sh\nexec "%s" --library-path "%s" --argv0 "$0" "$0.bin" "$@"\n' \
+			"$ld" "$libdir" >"$f"
+		chmod 755 "$f"
+		vm_log "wrapped $f (needs glibc $need)"
+	done < <(find "$kb" -type f -perm -u+x)
+	return 0
 }
 
 rpi3_vermagic() {
@@ -118,7 +178,9 @@ rpi3_patch_dtb() {
 	[ "$(fdtget "$out" /soc/timer@7e003000 compatible)" = generic-uio ] &&
 		[ "$(fdtget "$out" /soc/timer@7e003000 interrupts)" = "1 1" ] &&
 		[ "$(fdtget -tx "$out" /soc/gpiomem@7e200000 reg)" = "7e200000 1000" ] &&
-		[ "$(fdtget "$out" /soc/gpiomem@7e200000 compatible)" = generic-uio ] ||
+		[ "$(fdtget "$out" /soc/gpiomem@7e200000 compatible)" = generic-uio ] &&
+		[ "$(fdtget "$out" /soc/timer@7e003000 linux,uio-name)" = timer ] &&
+		[ "$(fdtget "$out" /soc/gpiomem@7e200000 linux,uio-name)" = gpiomem ] ||
 		vm_die "patched device tree $out lacks the generic-uio nodes"
 }
 
@@ -130,12 +192,15 @@ board_prepare() {
 	kb=$(vm_resolve_dep "linux-headers-$abi:arm64" '^linux-kbuild-[0-9]') ||
 		vm_die "cannot resolve the linux-kbuild package of linux-headers-$abi:arm64"
 	ver=${kb#linux-kbuild-}
+	# linux-source-X by the series (6.1, 6.12): the ABI's major.minor.
+	local series
+	series=$(printf '%s\n' "${abi%%-*}" | cut -d. -f1,2)
 	mkdir -p "$w/deb" "$w/img" "$w/bb" "$out/rootfs/bin" "$out/rootfs/lib/modules/udrv"
-	vm_say "rpi3: fetching kernel $abi, headers, linux-source-$ver, busybox (~215 MB, once)"
+	vm_say "rpi3: fetching kernel $abi, headers, linux-source-$series, busybox (~250 MB, once)"
 	# apt-get download runs as _apt when it can write the directory.
 	chmod 0777 "$w/deb" 2>/dev/null || true
 	vm_apt_download "$w/deb" "linux-image-$abi:arm64" "linux-headers-$abi:arm64" \
-		"linux-headers-${abi%-arm64}-common" "linux-kbuild-$ver" "linux-source-$ver" \
+		"linux-headers-${abi%-arm64}-common" "linux-kbuild-$ver" "linux-source-$series" \
 		busybox-static:arm64
 
 	vm_deb_extract "$w"/deb/linux-image-"$abi"_*.deb "$w/img"
@@ -155,11 +220,14 @@ board_prepare() {
 	[ -f "$f" ] || vm_die "linux-image-$abi has no $RPI3_DTB"
 	rpi3_patch_dtb "$f" "$out/rpi3b-uio.dtb"
 
-	cp "$w/bb/bin/busybox" "$out/rootfs/bin/busybox" ||
+	cp "$(vm_busybox "$w/bb")" "$out/rootfs/bin/busybox" ||
 		vm_die "busybox-static:arm64 has no /bin/busybox"
-	f=$w/img/lib/modules/$abi/kernel/drivers/uio/uio.ko
-	[ -f "$f" ] || vm_die "linux-image-$abi has no uncompressed uio.ko"
-	cp "$f" "$out/rootfs/lib/modules/udrv/"
+	f=$(vm_moddir "$w/img" "$abi")/kernel/drivers/uio/uio.ko
+	for f in "$f" "$f.xz" "$f.zst" ""; do
+		[ -z "$f" ] || [ -f "$f" ] && break
+	done
+	[ -n "$f" ] || vm_die "linux-image-$abi has no drivers/uio/uio.ko"
+	vm_unpack_module "$f" "$out/rootfs/lib/modules/udrv/uio.ko"
 	rpi3_build_module "$abi" "$ver" "$w" "$out"
 }
 
@@ -202,15 +270,17 @@ UDRV_UIO_TIMER= UDRV_UIO_GPIOMEM= UDRV_UIO_AUX=
 while :; do
 	for rpi3_d in /sys/class/uio/uio*; do
 		[ -e "/dev/${rpi3_d##*/}" ] || continue
+		# The UIO name is the node name: "timer" on 6.1, the full name
+		# "timer@7e003000" on 6.12 (uio_pdrv_genirq uses %pOF since 6.2ish).
 		case $(cat "$rpi3_d/name" 2>/dev/null) in
-		timer) UDRV_UIO_TIMER=${rpi3_d##*/} ;;
-		gpiomem) UDRV_UIO_GPIOMEM=${rpi3_d##*/} ;;
-		serial) UDRV_UIO_AUX=${rpi3_d##*/} ;;
+		timer|timer@*) UDRV_UIO_TIMER=${rpi3_d##*/} ;;
+		gpiomem|gpiomem@*) UDRV_UIO_GPIOMEM=${rpi3_d##*/} ;;
+		serial|serial@*) UDRV_UIO_AUX=${rpi3_d##*/} ;;
 		esac
 	done
 	[ -n "$UDRV_UIO_TIMER" ] && [ -n "$UDRV_UIO_GPIOMEM" ] && [ -n "$UDRV_UIO_AUX" ] && break
 	rpi3_i=$((rpi3_i + 1))
-	[ $rpi3_i -gt 250 ] &&
+	[ $rpi3_i -gt 250 ] && { dmesg | grep -i -E 'uio|genirq|generic-uio' | tail -n 8; } &&
 		udrv_fail "uio_pdrv_genirq did not bind the generic-uio nodes (timer='$UDRV_UIO_TIMER' gpiomem='$UDRV_UIO_GPIOMEM' serial='$UDRV_UIO_AUX')"
 	sleep 0.02
 done

@@ -8,6 +8,10 @@
 #  - gpiomem@7e200000, a new node beside gpio@7e200000 covering the GPIO
 #    block's page (ch. 6), as /dev/gpiomem does on a real Pi. The pinctrl
 #    driver keeps gpio@7e200000 and the pins it uses.
+# Both carry "linux,uio-name" (Documentation/driver-api/uio-howto.rst): the
+# UIO name is otherwise the node name, which 6.1 gives without the unit
+# address ("timer") but 6.12 with it ("timer@7e003000", %pfwP since the
+# driver moved to fwnode properties); the property gives one name on both.
 # Exits non-zero (message on stderr) if the input does not have exactly the
 # nodes and properties expected, so a changed upstream tree is noticed.
 
@@ -22,7 +26,8 @@ function closes(s,  t) { t = s; return gsub(/\}/, "", t) }
 		timer_depth = depth + 1
 	} else if (timer_depth && depth == timer_depth) {
 		if (line ~ /^[ \t]*compatible = /) {
-			line = indent(line) "compatible = \"generic-uio\";"
+			line = indent(line) "compatible = \"generic-uio\";\n" \
+				indent(line) "linux,uio-name = \"timer\";"
 			timer_compat++
 		} else if (line ~ /^[ \t]*interrupts = /) {
 			line = indent(line) "interrupts = <0x01 0x01>;"
@@ -33,6 +38,7 @@ function closes(s,  t) { t = s; return gsub(/\}/, "", t) }
 		ind = indent(line)
 		print ind "gpiomem@7e200000 {"
 		print ind "\tcompatible = \"generic-uio\";"
+		print ind "\tlinux,uio-name = \"gpiomem\";"
 		print ind "\treg = <0x7e200000 0x1000>;"
 		print ind "};"
 		print ""
