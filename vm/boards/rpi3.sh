@@ -233,13 +233,15 @@ board_prepare() {
 
 # rpi3_run_dtb BOOT: the per-run device tree, the cached one plus the AUX
 # mini UART (BCM2835 ARM Peripherals, 2.1-2.2: 0x7e215040, 0x40 bytes) handed
-# to generic-uio without its interrupt. Done per run with fdtput (a few ms)
+# to generic-uio without its interrupt, named "serial" on every kernel
+# (6.2+ would say serial@7e215040). Done per run with fdtput (a few ms)
 # on a copy, so the shared cache stays the same for every worktree.
 rpi3_run_dtb() {
 	local boot=$1 node=/soc/serial@7e215040
 	cp "$boot/rpi3b-uio.dtb" "$boot/rpi3b-run.dtb" &&
 		fdtput -t s "$boot/rpi3b-run.dtb" "$node" compatible generic-uio &&
 		fdtput -d "$boot/rpi3b-run.dtb" "$node" interrupts &&
+		fdtput -t s "$boot/rpi3b-run.dtb" "$node" linux,uio-name serial &&
 		[ "$(fdtget -tx "$boot/rpi3b-run.dtb" "$node" reg)" = "7e215040 40" ] ||
 		vm_die "cannot add the generic-uio mini UART to the device tree"
 }
