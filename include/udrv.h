@@ -541,8 +541,203 @@ int udrv_ckpt_commit_len(udrv_ckpt *c, size_t len);
  * now: 0, or -EBADMSG (a stray write hit it since the commit). */
 int udrv_ckpt_verify(const udrv_ckpt *c);
 
+/* udrv_ckpt_revert - throw away uncommitted edits: the working copy becomes
+ * the last committed state again (zeros when nothing was committed). 0, or
+ * -EINVAL for NULL. */
+int udrv_ckpt_revert(udrv_ckpt *c);
+
 /* udrv_ckpt_close - free the handle (the stored state stays). NULL is fine. */
 void udrv_ckpt_close(udrv_ckpt *c);
+
+/*
+ * Driver operations over IPC (a unit with IPC=yes under driver_supervisor).
+ *
+ * The supervisor holds a SOCK_SEQPACKET socket $UDRV_RUNTIME_DIR/NAME.sock
+ * (default /run/udrv) across crashes, restarts and upgrades. A client calls
+ * named operations on it; a call that a driver crash interrupts is resent
+ * by the library (same client id and sequence) to the next instance, which
+ * answers it exactly once: see UDRV_OP_* below and docs/ARCHITECTURE.md.
+ *
+ * Client. A handle does one call at a time: from several threads, give
+ * each its own handle or serialise the calls. A handle must not be used in
+ * a child after fork().
+ */
+typedef struct udrv_client udrv_client;
+
+/* Operation names: 1..UDRV_IPC_OP_MAX characters of [A-Za-z0-9_.-]. */
+#define UDRV_IPC_OP_MAX 32
+/* Largest request or reply payload, in bytes. */
+#define UDRV_IPC_MSG_MAX 65536u
+
+/*
+ * udrv_client_connect - connect to driver unit @driver: its socket
+ * $UDRV_RUNTIME_DIR/@driver.sock (default /run/udrv); a @driver containing
+ * '/' is the socket's path. NULL + errno: EINVAL (bad name), ENAMETOOLONG,
+ * ENOENT (no such socket: no unit with IPC=yes of that name), ECONNREFUSED
+ * (nobody holds it), EACCES (IPCMode=/IPCGroup= do not let you in), ENOMEM.
+ */
+udrv_client *udrv_client_connect(const char *driver);
+
+/*
+ * udrv_client_call - call operation @op with @req_len bytes of @req and
+ * wait for the reply, at most @timeout_ms for the whole call, reconnects and
+ * resends included (< 0: no limit). The reply's payload goes to @resp
+ * (@resp_cap bytes). If the connection breaks (the driver died, was
+ * restarted or upgraded), the library reconnects and resends the same
+ * request (same client id and sequence) until the deadline: a state or
+ * device operation is carried out once, whatever the number of sends.
+ *
+ * Returns the reply length (>= 0), or:
+ *   -EINVAL          bad arguments (NULL, bad @op name, @resp NULL with a cap)
+ *   -E2BIG           @req_len > UDRV_IPC_MSG_MAX (or than the driver takes)
+ *   -EOPNOTSUPP      the driver has no operation @op
+ *   -EMSGSIZE        the reply does not fit @resp_cap (never truncated): a
+ *                    state operation was then not carried out (the driver
+ *                    checks the size before it commits); a pure one may have
+ *                    been; a device one was (its reply is lost)
+ *   -EREMOTEIO       the driver's handler failed: udrv_client_errno() says how
+ *   -ENOTRECOVERABLE outcome unknown: the driver died during a device
+ *                    operation and could not tell whether it took effect
+ *   -ETIMEDOUT       no reply within @timeout_ms (it may still be carried out)
+ *   -EBADMSG         the driver refused the message as malformed
+ *   -ESTALE          the driver has answered a later call of this client
+ *   -EPROTO          the reply was malformed (the connection is dropped)
+ *   -EACCES, -ENOMEM, or another -errno of the socket calls
+ */
+int udrv_client_call(udrv_client *c, const char *op, const void *req, size_t req_len,
+		     void *resp, size_t resp_cap, int timeout_ms);
+
+/* udrv_client_errno - the driver-side errno of the last call that returned
+ * -EREMOTEIO (positive; 0 otherwise). */
+int udrv_client_errno(const udrv_client *c);
+
+/* udrv_client_resends - requests resent by this handle so far (after a
+ * broken connection): how many crashes its calls went through. */
+uint64_t udrv_client_resends(const udrv_client *c);
+
+/* udrv_client_close - close the connection and free @c. NULL is fine. */
+void udrv_client_close(udrv_client *c);
+
+/*
+ * Server (in the driver). One pollable fd, one dispatch call: put
+ * udrv_server_fd() beside the interrupt fd in the driver's poll loop and
+ * call udrv_server_dispatch(s, 0) when it is readable.
+ *
+ * Operations have one of three kinds; the kind says what a resent request
+ * (its first send was cut short by a crash) gets:
+ *   UDRV_OP_PURE    no effect: it simply runs again;
+ *   UDRV_OP_STATE   the effect lives in the server's state (udrv_server_state,
+ *                   a transactional checkpoint): the state change and the
+ *                   reply are committed together, so a resent request is
+ *                   answered from the record and never runs twice; a handler
+ *                   that fails has its state changes reverted;
+ *   UDRV_OP_DEVICE  the effect lives in the hardware: an intent record (the
+ *                   request) is committed before the handler runs. If the
+ *                   driver dies before the reply is committed, the next
+ *                   instance calls the op's @recover hook (udrv_server_recover):
+ *                   it returns the reply length (it took effect, e.g. read
+ *                   back from the device), -EAGAIN (it did not: the resent
+ *                   request runs), or another -errno (cannot tell: the client
+ *                   gets -ENOTRECOVERABLE). No hook: -ENOTRECOVERABLE.
+ * Replies of state and device operations are kept per client in the
+ * checkpoint, UDRV_SERVER_CLIENTS clients (least recently used evicted),
+ * at most UDRV_SERVER_REPLY_MAX bytes each; a device operation's request is
+ * at most UDRV_SERVER_INTENT_MAX bytes. A resent request from a client
+ * whose record was evicted gets -ENOTRECOVERABLE, never a second run.
+ */
+typedef struct udrv_server udrv_server;
+
+#define UDRV_SERVER_CLIENTS 32
+#define UDRV_SERVER_REPLY_MAX 256u
+#define UDRV_SERVER_INTENT_MAX 256u
+
+enum udrv_op_kind { UDRV_OP_PURE = 0, UDRV_OP_STATE, UDRV_OP_DEVICE };
+
+/* One call, as a handler sees it. */
+struct udrv_call {
+	const char *op;
+	const void *req;   /* request payload */
+	size_t req_len;
+	void *resp;        /* write the reply here... */
+	size_t resp_cap;   /* ...at most this many bytes */
+	void *state;       /* udrv_server_state(): edit it in STATE/DEVICE ops */
+	uint64_t client;   /* the client handle's id */
+	uint64_t seq;      /* its call sequence */
+	bool resent;       /* the client sent this before (a crash came between) */
+	int pid, uid, gid; /* the caller, as the kernel saw it connect (SO_PEERCRED) */
+};
+
+/* A handler returns the reply length (0..resp_cap) or -errno (the client
+ * gets -EREMOTEIO and the errno from udrv_client_errno). */
+typedef int (*udrv_op_fn)(void *arg, const struct udrv_call *call);
+
+/*
+ * udrv_server_open - the server of a supervised driver: the socket passed
+ * as fd "ipc" (IPC=yes) and a checkpoint "udrv-ipc" in the fd store holding
+ * the reply records and @state_size bytes of driver state (0: none) of
+ * layout version @layout (as udrv_ckpt_open). NULL + errno: ENOENT (no fd
+ * "ipc": the unit lacks IPC=yes, or not under a manager), EINVAL, ENOMEM,
+ * or the errno of the checkpoint.
+ */
+udrv_server *udrv_server_open(uint32_t layout, size_t state_size);
+
+/* udrv_server_open_fd - the same on a listening socket of your own
+ * (SOCK_SEQPACKET; @listen_fd is duplicated) and a checkpoint memfd or file
+ * @ckpt_fd (duplicated; -1: a private one, the state ends with the process). */
+udrv_server *udrv_server_open_fd(int listen_fd, int ckpt_fd, uint32_t layout, size_t state_size);
+
+/* udrv_server_add_op - register operation @op (see udrv_client_call for
+ * names) of @kind with handler @fn, @arg passed to it; @recover only for
+ * UDRV_OP_DEVICE (may be NULL). 0, -EINVAL, -EEXIST (already registered),
+ * -ENOMEM. Register every op before the first dispatch. */
+int udrv_server_add_op(udrv_server *s, const char *op, enum udrv_op_kind kind,
+		       udrv_op_fn fn, udrv_op_fn recover, void *arg);
+
+/* udrv_server_origin - what the checkpoint held at open (fresh, restored...). */
+enum udrv_ckpt_origin udrv_server_origin(const udrv_server *s);
+
+/* udrv_server_state - the driver state's working copy (@state_size bytes,
+ * 8-byte aligned), NULL when @state_size was 0. */
+void *udrv_server_state(udrv_server *s);
+
+/* udrv_server_commit - commit changes made to the state outside a call
+ * (a tick count, a setting): 0 or -errno. */
+int udrv_server_commit(udrv_server *s);
+
+/* udrv_server_recover - settle the device operations a previous instance
+ * left in flight (their @recover hooks), committing the outcome. Call it
+ * after the ops are registered and before anything else touches the device;
+ * the first dispatch calls it otherwise. Returns how many were settled, or
+ * -errno. */
+int udrv_server_recover(udrv_server *s);
+
+/* udrv_server_fd - the fd to poll for POLLIN (an epoll fd). */
+int udrv_server_fd(const udrv_server *s);
+
+/*
+ * udrv_server_dispatch - accept clients and answer the requests that are
+ * ready, waiting at most @timeout_ms for one (0: do not wait, < 0: forever).
+ * Malformed, truncated or oversized messages get an error reply where one
+ * can be sent and their connection is closed; other clients are served on.
+ * Returns the number of requests answered (>= 0), -EINTR (a signal: check
+ * your stop flag), or -errno.
+ */
+int udrv_server_dispatch(udrv_server *s, int timeout_ms);
+
+/* Counters since open. */
+struct udrv_server_stats {
+	uint64_t calls;     /* requests carried out (handler ran) */
+	uint64_t replayed;  /* resent requests answered from the record */
+	uint64_t recovered; /* device intents settled by udrv_server_recover */
+	uint64_t refused;   /* malformed/oversized messages (connection closed) */
+	uint64_t failed;    /* handler errors */
+	uint64_t clients;   /* connections accepted */
+};
+void udrv_server_stats(const udrv_server *s, struct udrv_server_stats *st);
+
+/* udrv_server_close - close every connection and free @s (the checkpoint and
+ * the supervisor's socket stay). NULL is fine. */
+void udrv_server_close(udrv_server *s);
 
 /* Discovery: one UIO device as found in sysfs. */
 struct udrv_uio_info {

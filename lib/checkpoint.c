@@ -496,6 +496,22 @@ int udrv_ckpt_commit(udrv_ckpt *c)
 	return c ? udrv_ckpt_commit_len(c, c->size) : -EINVAL;
 }
 
+int udrv_ckpt_revert(udrv_ckpt *c)
+{
+	size_t alloc;
+
+	if (!c)
+		return -EINVAL;
+	alloc = c->len > c->size ? c->len : c->size;
+	if (c->cur < 0) {
+		memset(c->data, 0, alloc);
+		return 0;
+	}
+	memcpy(c->data, (const uint8_t *)slot(c, c->cur) + SLOT_HDR, c->len);
+	memset(c->data + c->len, 0, alloc - c->len);
+	return 0;
+}
+
 int udrv_ckpt_verify(const udrv_ckpt *c)
 {
 	if (!c)
