@@ -15,6 +15,10 @@
  * serving, so a supervised instance can be killed in the middle of a DMA;
  * the next instance drains the transfer the dead one left running before it
  * maps any memory (edu has no reset), see dma_drain().
+ *
+ * Under driver_supervisor with IPC=yes, --serve also answers its clients
+ * (edu_ipc.h: factorial, add, total, mark, status) from the same poll loop,
+ * exactly once across crashes and upgrades.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -29,6 +33,7 @@
 #include "drvutil.h"
 #include "edu.h"
 #include "edu_dma.h"
+#include "edu_ipc.h"
 #include "registers.h"
 
 #define PROG "edu_driver"
@@ -70,7 +75,8 @@ static void usage(FILE *f)
 		"  --dma N         DMA round trips of N bytes (1..%u) host -> device -> host,\n"
 		"                  data checked; needs the device on vfio-pci\n"
 		"  --dma-rounds K  how many round trips --dma does (default 1)\n"
-		"  --serve         then service interrupts until SIGTERM (READY/WATCHDOG)\n"
+		"  --serve         then service interrupts until SIGTERM (READY/WATCHDOG), and\n"
+		"                  answer IPC calls when the unit has IPC=yes\n"
 		"  --dma-every MS  with --serve: keep doing round trips (of --dma N bytes,\n"
 		"                  default %u), one every MS ms (0: back to back)\n",
 		MAX_FACT, EDU_DMA_MAX_LEN, EDU_DMA_MAX_LEN);
@@ -367,9 +373,11 @@ static void dma_report(const struct dma_run *d)
  * waited for by its completion interrupt; interrupts that come between
  * round trips are serviced as usual.
  */
-static int serve(udrv_dev *dev, struct dma_run *dma, int64_t every_ms)
+static int serve(udrv_dev *dev, struct dma_run *dma, int64_t every_ms, udrv_server *srv)
 {
-	struct pollfd pfd = { .fd = udrv_irq_fd(dev), .events = POLLIN };
+	struct pollfd pfd[2] = { { .fd = udrv_irq_fd(dev), .events = POLLIN },
+				 { .fd = srv ? udrv_server_fd(srv) : -1, .events = POLLIN } };
+	struct edu_state *st = srv ? udrv_server_state(srv) : NULL;
 	struct timespec ts = { 1, 0 }, next, now;
 	sigset_t waitmask;
 	uint64_t served = 0;
@@ -377,8 +385,8 @@ static int serve(udrv_dev *dev, struct dma_run *dma, int64_t every_ms)
 	int r;
 
 	r = drv_stop_block(&waitmask);
-	if (r < 0 || pfd.fd < 0) {
-		fprintf(stderr, PROG ": serve: %s\n", strerror(r < 0 ? -r : -pfd.fd));
+	if (r < 0 || pfd[0].fd < 0) {
+		fprintf(stderr, PROG ": serve: %s\n", strerror(r < 0 ? -r : -pfd[0].fd));
 		return -1;
 	}
 	udrv_notify_ready();
@@ -411,13 +419,22 @@ static int serve(udrv_dev *dev, struct dma_run *dma, int64_t every_ms)
 			ts.tv_sec = (time_t)left;
 			ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
 		}
-		r = ppoll(&pfd, 1, &ts, &waitmask);
+		r = ppoll(pfd, 2, &ts, &waitmask);
 		if (r < 0 && errno != EINTR) {
 			fprintf(stderr, PROG ": ppoll: %s\n", strerror(errno));
 			return -1;
 		}
 		udrv_notify_watchdog();
 		if (r <= 0)
+			continue;
+		if (pfd[1].revents & POLLIN) {
+			r = udrv_server_dispatch(srv, 0);
+			if (r < 0 && r != -EINTR) {
+				fprintf(stderr, PROG ": IPC: %s\n", strerror(-r));
+				return -1;
+			}
+		}
+		if (!(pfd[0].revents & POLLIN))
 			continue;
 		r = udrv_irq_wait(dev, 0, NULL);
 		if (r < 0) {
@@ -432,6 +449,10 @@ static int serve(udrv_dev *dev, struct dma_run *dma, int64_t every_ms)
 			return -1;
 		}
 		served++;
+		if (st) { /* counted over all instances, in the checkpoint */
+			st->interrupts++;
+			udrv_server_commit(srv);
+		}
 		printf("[edu] interrupt cause=0x%08" PRIx32 " (%" PRIu64 " served)\n", cause, served);
 		udrv_notify_status("%" PRIu64 " interrupts served", served);
 	}
@@ -449,6 +470,7 @@ int main(int argc, char **argv)
 	struct edu_opts o;
 	struct udrv_map_info mi;
 	struct dma_run dma = { 0 };
+	udrv_server *srv = NULL;
 	bool dma_mapped = false;
 	udrv_dev *dev;
 	uint32_t ident, res;
@@ -491,6 +513,26 @@ int main(int argc, char **argv)
 	printf("[edu] %s (%s): ident 0x%08" PRIx32 " = edu %" PRIu32 ".%" PRIu32
 	       ", BAR0 0x%" PRIx64 " size=0x%" PRIx64 "\n", udrv_name(dev), udrv_backend(dev),
 	       ident, ident >> 24, (ident >> 16) & 0xff, mi.addr, mi.size);
+
+	/* The IPC server first: a mark (liveness register write) that a dead
+	 * instance left in flight is settled by reading the register back
+	 * before the liveness check below overwrites it. */
+	if (o.serve) {
+		srv = edu_ipc_open(dev);
+		if (!srv && errno != ENOENT) {
+			fprintf(stderr, PROG ": IPC: %s\n", strerror(errno));
+			goto out;
+		}
+		if (srv) {
+			const struct edu_state *st = udrv_server_state(srv);
+
+			printf("[edu] IPC: serving calls (factorial, add, total, mark, status); "
+			       "state %s, total %" PRIu64 "\n",
+			       udrv_ckpt_origin_str(udrv_server_origin(srv)), st->total);
+		} else {
+			printf("[edu] no IPC socket (the unit has no IPC=yes): no calls\n");
+		}
+	}
 
 	r = edu_check_liveness(dev, 0x12345678u);
 	if (r == 0)
@@ -542,12 +584,13 @@ int main(int argc, char **argv)
 			goto out;
 	if (dma.ok && o.dma_rounds)
 		dma_report(&dma);
-	if (o.serve && serve(dev, o.dma_every >= 0 ? &dma : NULL, o.dma_every) < 0)
+	if (o.serve && serve(dev, o.dma_every >= 0 ? &dma : NULL, o.dma_every, srv) < 0)
 		goto out;
 	ret = 0;
 out:
 	if (dma_mapped)
 		dma_teardown(dev, &dma);
+	udrv_server_close(srv);
 	udrv_close(dev);
 	return ret;
 }

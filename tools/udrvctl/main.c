@@ -28,6 +28,8 @@ static const struct {
 	{ "restart", udrvctl_restart, "NAME [--no-block]", "stop then start a driver" },
 	{ "upgrade", udrvctl_upgrade, "NAME [--exec PATH]", "restart a driver, with PATH as its program" },
 	{ "reset-failed", udrvctl_reset_failed, "NAME", "clear a failed driver's state" },
+	{ "call", udrvctl_call, "NAME OP [ARG...] [--timeout MS] [--raw]",
+	  "call a driver operation over IPC (IPC=yes)" },
 	{ "log", udrvctl_log, "NAME [-n N]", "a driver's last output lines (default 50)" },
 	{ "new", udrvctl_new, "NAME [--uio NAME|--pci ADDR] [--dir DIR]",
 	  "write a driver skeleton (C, registers.h, Makefile, unit)" },

@@ -21,7 +21,7 @@ _udrvctl()
 	((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD - 1]}
 	for ((i = 1; i < ${#COMP_WORDS[@]}; i++)); do
 		case ${COMP_WORDS[i]} in
-		--control | -n | --uio | --pci | --dir)
+		--control | -n | --uio | --pci | --dir | --timeout | --runtime-dir)
 			[[ ${COMP_WORDS[i]} == --control ]] &&
 				_udrvctl_cmd+=(--control "${COMP_WORDS[i + 1]}")
 			((i++)) # the option's value
@@ -66,9 +66,12 @@ _udrvctl()
 			start | stop | restart) COMPREPLY=($(compgen -W "--no-block" -- "$cur")) ;;
 			upgrade) COMPREPLY=($(compgen -W "--exec --no-block" -- "$cur")) ;;
 			log) COMPREPLY=($(compgen -W "-n" -- "$cur")) ;;
+			call) COMPREPLY=($(compgen -W "--timeout --raw --runtime-dir" -- "$cur")) ;;
 			esac
-		elif [[ $prev == -n ]]; then
+		elif [[ $prev == -n || $prev == --timeout ]]; then
 			COMPREPLY=()
+		elif [[ $prev == --runtime-dir ]]; then
+			COMPREPLY=($(compgen -d -- "$cur"))
 		elif [[ $prev == --exec ]]; then
 			COMPREPLY=($(compgen -f -- "$cur"))
 		elif ((npos == 0)); then

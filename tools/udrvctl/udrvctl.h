@@ -25,6 +25,7 @@ int udrvctl_restart(int argc, char **argv);
 int udrvctl_upgrade(int argc, char **argv);
 int udrvctl_reset_failed(int argc, char **argv);
 int udrvctl_log(int argc, char **argv);
+int udrvctl_call(int argc, char **argv);
 int udrvctl_new(int argc, char **argv);
 
 #endif /* UDRVCTL_H */
