@@ -414,6 +414,15 @@ udrv_ckpt *udrv_ckpt_open(const char *name, uint32_t layout, size_t size)
 		errno = -fd;
 		return NULL;
 	}
+	if (old) {
+		/* The passed fd stays open for a later open of the same name
+		 * (a close and reopen, a second handle): the handle owns a dup. */
+		int d = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+
+		if (d < 0)
+			return NULL;
+		fd = d;
+	}
 	return ckpt_new(fd, layout, size);
 }
 

@@ -120,6 +120,15 @@ int drv_stop_block(sigset_t *waitmask)
 	return 0;
 }
 
+bool drv_stop_pending(void)
+{
+	sigset_t p;
+
+	if (sigpending(&p) == 0 && (sigismember(&p, SIGTERM) == 1 || sigismember(&p, SIGINT) == 1))
+		drv_stop_requested = 1;
+	return drv_stop_requested;
+}
+
 void drv_now(struct timespec *ts)
 {
 	clock_gettime(CLOCK_MONOTONIC, ts);

@@ -65,6 +65,15 @@ int drv_stop_signals_install(void);
  */
 int drv_stop_block(sigset_t *waitmask);
 
+/*
+ * drv_stop_pending - also true when a stop signal is pending but was not
+ * delivered: ppoll() that finds an fd ready returns it and puts the old
+ * mask back without delivering a signal that came meanwhile, so a loop
+ * whose fds are always ready (a client calling without pause) would never
+ * see SIGTERM. Call it after each ppoll(); it sets drv_stop_requested.
+ */
+bool drv_stop_pending(void);
+
 /* Monotonic clock helpers. */
 void drv_now(struct timespec *ts);
 void drv_ts_add_ns(struct timespec *ts, uint64_t ns);

@@ -425,7 +425,7 @@ static int serve(udrv_dev *dev, struct dma_run *dma, int64_t every_ms, udrv_serv
 			return -1;
 		}
 		udrv_notify_watchdog();
-		if (r <= 0)
+		if (r <= 0 || drv_stop_pending())
 			continue;
 		if (pfd[1].revents & POLLIN) {
 			r = udrv_server_dispatch(srv, 0);

@@ -1,5 +1,5 @@
 #!/bin/sh
-# test_pc_ipc.sh EDU_DRIVER DRIVER_SUPERVISOR UDRVCTL IPC_CLIENT - issue 8 on
+# test_pc_ipc.sh EDU_DRIVER DRIVER_SUPERVISOR UDRVCTL IPC_CLIENT CKPT_STORM - issue 8 on
 # board pc, against the real kernel: edu_driver --serve with IPC=yes under
 # driver_supervisor (tests/demo/guest/edu_ipc.driver, pc_ipc.sh in the guest).
 # Asserts: `udrvctl call edu add 5` and friends render their replies; a
@@ -8,14 +8,16 @@
 # driver's final total equals the ledger (zero lost, zero duplicated);
 # six upgrades to a new binary under the same load cost no client error
 # and no restart; 500 random/malformed messages never crash the driver and
-# it goes on answering. Figures (call latency, calls spanning a crash, the
+# it goes on answering; a driver killed at every byte offset of a
+# checkpoint commit (its memfd in the supervisor's fd store) always
+# restores a whole state, old or new, and a stray write is detected. Figures (call latency, calls spanning a crash, the
 # longest call during an upgrade) are printed as "# " lines.
 set -u
 . "$(dirname "$0")/lib.sh"
 need_vm
-usage="usage: test_pc_ipc.sh EDU_DRIVER DRIVER_SUPERVISOR UDRVCTL IPC_CLIENT"
-edu=${1:?$usage} sup=${2:?$usage} ctl=${3:?$usage} cli=${4:?$usage}
-for b in "$edu" "$sup" "$ctl" "$cli"; do
+usage="usage: test_pc_ipc.sh EDU_DRIVER DRIVER_SUPERVISOR UDRVCTL IPC_CLIENT CKPT_STORM"
+edu=${1:?$usage} sup=${2:?$usage} ctl=${3:?$usage} cli=${4:?$usage} ck=${5:?$usage}
+for b in "$edu" "$sup" "$ctl" "$cli" "$ck"; do
 	[ -x "$b" ] || { echo "not ok - $b is not an executable"; exit 1; }
 done
 
@@ -24,7 +26,8 @@ trap 'rm -rf "$tmp"' EXIT
 out=$tmp/out
 guest_run "$out" --board pc --bind uio --timeout 600 \
 	--put "$edu:/bin/edu_driver" --put "$sup:/bin/driver_supervisor" --put "$ctl:/bin/udrvctl" \
-	--put "$cli:/bin/ipc_client" \
+	--put "$cli:/bin/ipc_client" --put "$ck:/bin/ckpt_storm" \
+	--put "$SRC/tests/demo/guest/ckpt_storm.driver:/etc/ckpt_storm.driver" \
 	--put "$SRC/tests/demo/guest/edu_ipc.driver:/etc/edu_ipc.driver" \
 	--put "$SRC/tests/demo/guest/pc_ipc.sh:/bin/pc_ipc.sh" \
 	-- sh /bin/pc_ipc.sh
@@ -86,6 +89,19 @@ check "hostile: 500 malformed messages, each connection closed, the driver answe
 	sh -c "[ '$(val client_rc "$s")' = 0 ]"
 check "hostile: no crash, no restart ($d)" \
 	sh -c "[ '$(word same_pid " $d")' = yes ] && [ '$(word restarts_delta " $d")' = 0 ]"
+
+section ckpt "$out" "$s"
+grep '^\[ckpt_storm\] ' "$log" | sed 's/^\[ckpt_storm\] //' > "$tmp/ck"
+nres=$(count '^restored ' "$tmp/ck") torn=$(count ' TORN$' "$tmp/ck")
+nold=$(count ' old$' "$tmp/ck") nnew=$(count ' new$' "$tmp/ck")
+done_off=$(sed -n 's/^done offsets=\([0-9]*\) .*/\1/p' "$tmp/ck")
+check "checkpoint: killed at every byte offset of a commit (0..$((${done_off:-1} - 1)), $nres restores under the supervisor), each restored state whole and the last committed one: $nold old, $nnew new, $torn torn" \
+	sh -c "[ -n '$done_off' ] && [ '$done_off' -ge 100 ] && [ '$nres' = $((${done_off:-0} + 1)) ] && [ '$torn' = 0 ] && [ '$nold' = '$nres' ]"
+check "checkpoint: a stray write into the stored copy is detected (verify: EBADMSG)" \
+	has '^stray write: hits=1 verify=EBADMSG \(detected\)$' "$tmp/ck"
+check "checkpoint: the next instance falls back to the intact copy" \
+	has '^fallback: origin=restored from the fallback copy \(the newer copy was damaged\) damaged=1 whole=yes gen=1$' "$tmp/ck"
+check "checkpoint: the storm driver ended by itself ($(grep '^ckpt_state=' "$s"))" has '^ckpt_state=stopped ' "$s"
 
 section stop "$out" "$s"
 check "SIGTERM: supervisor exits 0" [ "$(val sup_rc "$s")" = 0 ]

@@ -7,6 +7,7 @@
 #            SIGSEGV and SIGKILL every few hundred ms; ledger vs total
 #   upgrade  the same client while the driver is upgraded to a new binary
 #   hostile  random and malformed messages against the live driver
+#   ckpt     a driver killed at every byte offset of a checkpoint commit
 export UDRV_CONTROL=/run/udrv/supervisor.sock
 KILLS=${KILLS:-24}
 mkdir -p /run/udrv /etc/udrv.d
@@ -106,6 +107,18 @@ echo "client_rc=$?"
 j=$(js)
 echo "same_pid=$([ "$(num pid "$j")" = "$p0" ] && echo yes || echo no) restarts_delta=$(($(num restarts "$j") - r0))"
 echo "total=$(udrvctl call edu total)"
+
+echo "== ckpt"
+cp /etc/ckpt_storm.driver /etc/udrv.d/ckpt_storm.driver
+kill -HUP $sup
+st=
+for _ in $(seq 1200); do
+	j=$(udrvctl status ckpt_storm --json 2>/dev/null | tr -d '\n')
+	st=$(str state "$j")
+	[ "$st" = stopped ] || [ "$st" = failed ] && [ "$(num restarts "$j")" != 0 ] && break
+	sleep 0.1
+done
+echo "ckpt_state=$st restarts=$(num restarts "$j") last_exit=$(str last_exit "$j")"
 
 echo "== stop"
 kill -TERM $sup
