@@ -515,6 +515,12 @@ def row_mmio(res, args, tmp):
         res.target(row, "udrv_mmio", "le_ratio", 1.10, ["raw"])
 
 
+def row_ipc(res, args, tmp):
+    exe = os.path.join(args.build, "bench", "ipc_bench")
+    sup = os.path.join(args.build, "supervisor", "driver_supervisor")
+    run_external(res, "ipc", [exe, "--supervisor", sup] + (["--quick"] if args.quick else []), 600)
+
+
 def row_irq(res, args, tmp):
     exe = os.path.join(args.build, "bench", "irq_latency")
     if not os.path.exists(exe):
@@ -532,6 +538,7 @@ ROWS = {
     "restart": row_restart,
     "scale": row_scale,
     "idle": row_idle,
+    "ipc": row_ipc,
     "irq": row_irq,
 }
 
