@@ -203,7 +203,8 @@ static void a_launch(struct drv *d)
 	if (r < 0) {
 		/* fork/pipe failed: the system is short of resources; treat it as
 		 * an init failure so backoff and the start limit apply. */
-		sup_dlog(d, "%s: cannot start: %s", d->cfg.name, strerror(-r));
+		sup_dlog(d, "%s: cannot start: %s", d->cfg.name,
+			 d->dev_err[0] ? d->dev_err : strerror(-r));
 		d->pid = 0;
 		d->wcode = CLD_EXITED;
 		d->wstatus = 127;
@@ -421,7 +422,9 @@ static void record_exit(struct drv *d)
 	exit_classify(d->wcode, d->wstatus, d->ready, d->watchdog_fired,
 		      d->start_timeout_fired, &d->last);
 	d->has_exit = true;
-	if (d->exec_errno < 0) /* spawn.c: User=/Group=/NoNewPrivileges= failed */
+	if (d->dev_err[0]) /* spawn.c: Device= could not be opened */
+		snprintf(d->last_exit, sizeof(d->last_exit), "%s", d->dev_err);
+	else if (d->exec_errno < 0) /* spawn.c: User=/Group=/NoNewPrivileges= failed */
 		snprintf(d->last_exit, sizeof(d->last_exit), "cannot set limits or privileges (User=%s "
 			 "Group=%s): %s", d->cfg.user ? d->cfg.user : "-",
 			 d->cfg.group ? d->cfg.group : "-",
@@ -443,7 +446,7 @@ static void a_exited(struct drv *d)
 	record_exit(d);
 	if (d->switch_begin && !d->switch_ready)
 		d->switch_begin = 0; /* the new instance died before READY=1: no switch */
-	if (d->exec_errno < 0)
+	if (d->exec_errno < 0 || d->dev_err[0])
 		snprintf(verb, sizeof(verb), "could not be started (%s)", d->last_exit);
 	else if (d->exec_errno)
 		snprintf(verb, sizeof(verb), "could not be executed (%s: %s)",

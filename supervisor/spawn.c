@@ -4,7 +4,8 @@
  *
  * The child gets: its own process group (so a stop reaches its children),
  * stdin from /dev/null, stdout+stderr into one pipe read by the supervisor,
- * the Listen= socket, the IPC=yes socket, then the stored fds (FDSTORE=1) as fds 3.., nothing else (every other fd is close-on-exec,
+ * the Listen= socket, the IPC=yes socket, the Device= fds (devices.c), then
+ * the stored fds (FDSTORE=1) as fds 3.., nothing else (every other fd is close-on-exec,
  * including any the supervisor inherited), default signal handling (even
  * for signals the supervisor was started with ignored) and an empty signal
  * mask, and the environment: the supervisor's own, then Environment=, then
@@ -115,7 +116,8 @@ static void free_env(struct child_env *ce)
  * UDRV_DRIVER, WATCHDOG_USEC/WATCHDOG_PID, UDRV_DEVICE, LISTEN_* (later
  * ones replace earlier ones of the same name). 0 or -1 (ENOMEM).
  */
-static int build_env(struct drv *d, unsigned nfds, struct child_env *ce)
+static int build_env(struct drv *d, const struct devfds *dev, unsigned nfds,
+		     struct child_env *ce)
 {
 	char buf[24];
 
@@ -160,13 +162,16 @@ static int build_env(struct drv *d, unsigned nfds, struct child_env *ce)
 		return -1;
 	if (nfds > 0) {
 		/* sd_listen_fds_with_names(): the Listen= socket is "listen",
-		 * the IPC=yes socket "ipc". */
-		static char names[(FDNAME_MAX + 1) * (2 + FDSTORE_MAX_LIMIT)];
-		const char *first = d->listen_fd >= 0 ? (d->ipc_fd >= 0 ? "listen:ipc" : "listen")
-						      : (d->ipc_fd >= 0 ? "ipc" : NULL);
+		 * the IPC=yes socket "ipc", the devices as devices.c names them. */
+		static char names[(FDNAME_MAX + 1) * (2 + DEVFDS_MAX + FDSTORE_MAX_LIMIT)];
+		char first[128];
+		int off = snprintf(first, sizeof(first), "%s%s%s", d->listen_fd >= 0 ? "listen" : "",
+				   d->listen_fd >= 0 && d->ipc_fd >= 0 ? ":" : "",
+				   d->ipc_fd >= 0 ? "ipc" : "");
 
+		off = devices_names(dev, first, sizeof(first), (size_t)off);
 		snprintf(buf, sizeof(buf), "%u", nfds);
-		if (fdstore_names(&d->fdstore, first, names, sizeof(names)) < 0 ||
+		if (off < 0 || fdstore_names(&d->fdstore, off ? first : NULL, names, sizeof(names)) < 0 ||
 		    !env_own(ce, "LISTEN_FDS", buf, 0) ||
 		    !(ce->listen_pid = env_own(ce, "LISTEN_PID", "", PID_ROOM)) ||
 		    !env_own(ce, "LISTEN_FDNAMES", names, 0))
@@ -299,8 +304,8 @@ static int drop_privileges(const struct drv *d, const struct creds *c)
 }
 
 /* Runs in the child; returns only on failure, with errno set. */
-static void child(struct drv *d, struct child_env *ce, const struct creds *cr, int cred_err,
-		  int outfd, int *errfd, pid_t parent)
+static void child(struct drv *d, const struct devfds *dev, struct child_env *ce,
+		  const struct creds *cr, int cred_err, int outfd, int *errfd, pid_t parent)
 {
 	sigset_t none;
 	int nullfd;
@@ -325,11 +330,12 @@ static void child(struct drv *d, struct child_env *ce, const struct creds *cr, i
 	if (nullfd < 0 || dup2(nullfd, STDIN_FILENO) < 0 ||
 	    dup2(outfd, STDOUT_FILENO) < 0 || dup2(outfd, STDERR_FILENO) < 0)
 		return;
-	/* Passed fds: the Listen= socket, the IPC socket, then the fd store, as 3, 4, ...
-	 * First every source (and the exec-error pipe) moves above the
-	 * target range, so no dup2() below overwrites a source still needed. */
-	unsigned nfds = (d->listen_fd >= 0) + (d->ipc_fd >= 0) + d->fdstore.n, k = 0;
-	int src[2 + FDSTORE_MAX_LIMIT];
+	/* Passed fds: the Listen= socket, the IPC socket, the devices, then the
+	 * fd store, as 3, 4, ... First every source (and the exec-error pipe)
+	 * moves above the target range, so no dup2() below overwrites a
+	 * source still needed. */
+	unsigned nfds = (d->listen_fd >= 0) + (d->ipc_fd >= 0) + dev->n + d->fdstore.n, k = 0;
+	int src[2 + DEVFDS_MAX + FDSTORE_MAX_LIMIT];
 
 	if (nfds > 0) {
 		if ((*errfd = fcntl(*errfd, F_DUPFD_CLOEXEC, 3 + (int)nfds)) < 0)
@@ -338,6 +344,8 @@ static void child(struct drv *d, struct child_env *ce, const struct creds *cr, i
 			src[k++] = d->listen_fd;
 		if (d->ipc_fd >= 0)
 			src[k++] = d->ipc_fd;
+		for (unsigned i = 0; i < dev->n; i++)
+			src[k++] = dev->fd[i];
 		for (unsigned i = 0; i < d->fdstore.n; i++)
 			src[k++] = d->fdstore.v[i].fd;
 		for (unsigned i = 0; i < nfds; i++)
@@ -402,6 +410,7 @@ static void child(struct drv *d, struct child_env *ce, const struct creds *cr, i
 /* What the cloned child needs: it runs on its own stack, in our memory. */
 struct child_arg {
 	struct drv *d;
+	const struct devfds *dev;
 	struct child_env *ce;
 	struct creds cr;
 	int cred_err;
@@ -414,7 +423,7 @@ static int child_main(void *p)
 	struct child_arg *a = p;
 	int errfd = a->errfd, e;
 
-	child(a->d, a->ce, &a->cr, a->cred_err, a->outfd, &errfd, a->parent);
+	child(a->d, a->dev, a->ce, &a->cr, a->cred_err, a->outfd, &errfd, a->parent);
 	e = errno;
 	if (write(errfd, &e, sizeof(e)) < 0)
 		_exit(127);
@@ -430,24 +439,33 @@ pid_t spawn_driver(struct drv *d, int *pidfd, int *logfd, int *exec_errno)
 	int out[2], errp[2], e, child_errno = 0;
 	struct child_env ce;
 	struct child_arg arg;
+	struct devfds dev;
 	sigset_t all, old;
 	ssize_t n;
 	pid_t pid;
 
-	if (build_env(d, (d->listen_fd >= 0) + (d->ipc_fd >= 0) + d->fdstore.n, &ce) < 0) {
+	/* Device=: opened here, as root, for this instance only. */
+	d->dev_err[0] = '\0';
+	e = devices_open(d->cfg.device, &dev, d->dev_err, sizeof(d->dev_err));
+	if (e < 0)
+		return e;
+	if (build_env(d, &dev, (d->listen_fd >= 0) + (d->ipc_fd >= 0) + dev.n + d->fdstore.n,
+		      &ce) < 0) {
 		free_env(&ce);
+		devices_close(&dev);
 		return -ENOMEM;
 	}
 	if (pipe2(out, O_CLOEXEC) < 0) {
 		e = -errno;
 		free_env(&ce);
+		devices_close(&dev);
 		return e;
 	}
 	if (pipe2(errp, O_CLOEXEC) < 0) {
 		e = -errno;
 		goto err_out;
 	}
-	arg = (struct child_arg){ .d = d, .ce = &ce, .outfd = out[1], .errfd = errp[1],
+	arg = (struct child_arg){ .d = d, .dev = &dev, .ce = &ce, .outfd = out[1], .errfd = errp[1],
 				  .parent = getpid() };
 	/* Who the driver runs as: /etc is read here, the child only makes
 	 * system calls. */
@@ -461,6 +479,7 @@ pid_t spawn_driver(struct drv *d, int *pidfd, int *logfd, int *exec_errno)
 	e = -errno;
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	free_env(&ce);
+	devices_close(&dev); /* the child has its copies (or is gone) */
 	if (pid < 0)
 		goto err_errp;
 	/* Both sides set the group, so it is in place whichever runs first. */
@@ -492,5 +511,6 @@ err_out:
 	close(out[0]);
 	close(out[1]);
 	free_env(&ce);
+	devices_close(&dev);
 	return e;
 }
