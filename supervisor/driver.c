@@ -428,7 +428,8 @@ static void record_exit(struct drv *d)
 		snprintf(d->last_exit, sizeof(d->last_exit), "cannot set limits or privileges (User=%s "
 			 "Group=%s): %s", d->cfg.user ? d->cfg.user : "-",
 			 d->cfg.group ? d->cfg.group : "-",
-			 -d->exec_errno == ESRCH ? "no such user or group" : strerror(-d->exec_errno));
+			 -d->exec_errno == ESRCH ? "no such user or group" :
+			 -d->exec_errno == E2BIG ? "more than 64 groups" : strerror(-d->exec_errno));
 	else if (d->exec_errno)
 		snprintf(d->last_exit, sizeof(d->last_exit), "cannot execute %s: %s",
 			 d->exec_path ? d->exec_path : d->cfg.argv[0], strerror(d->exec_errno));

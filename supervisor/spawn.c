@@ -26,7 +26,8 @@
  * filled in by the child. Signals are blocked around clone() so that no
  * handler of ours runs in the child before it resets the dispositions.
  *
- * Least privilege (User=, Group=, NoNewPrivileges=, Limit*=): the parent
+ * Least privilege (User=, Group=, SupplementaryGroups=, NoNewPrivileges=,
+ * Limit*=): the parent
  * resolves the user and groups from /etc/passwd and /etc/group
  * (resolve_creds); the child sets the limits, then setgroups/setresgid/
  * setresuid and PR_SET_NO_NEW_PRIVS, last before exec.
@@ -262,7 +263,8 @@ struct creds {
 
 /* User=, Group= (names or numbers). User= without Group= takes the user's
  * group and the groups that list it as a member (as initgroups, and
- * systemd); the supervisor's own supplementary groups never pass on.
+ * systemd); SupplementaryGroups= adds its groups; the supervisor's own
+ * supplementary groups never pass on.
  * Returns -1 with errno on failure (ESRCH: no such user or group). */
 static int resolve_creds(const struct drv *d, struct creds *c)
 {
@@ -283,9 +285,29 @@ static int resolve_creds(const struct drv *d, struct creds *c)
 			return errno = ESRCH, -1;
 		c->gid = (gid_t)v;
 	}
+	if (!d->cfg.user && !d->cfg.group)
+		c->gid = getgid(); /* SupplementaryGroups= alone: our own group stays */
 	if (uname[0] && !d->cfg.group) {
 		c->ngroups = (int)(sizeof(c->groups) / sizeof(c->groups[0]));
 		find_groups(NULL, NULL, uname, c->groups, &c->ngroups);
+	}
+	/* SupplementaryGroups=: added to those (systemd), each once. */
+	for (char **g = d->cfg.supp_groups; g && *g; g++) {
+		gid_t gid;
+		bool dup = false;
+
+		if (!find_groups(*g, &gid, NULL, NULL, NULL)) {
+			if (!numeric(*g, &v))
+				return errno = ESRCH, -1;
+			gid = (gid_t)v;
+		}
+		for (int i = 0; i < c->ngroups; i++)
+			dup |= c->groups[i] == gid;
+		if (dup)
+			continue;
+		if (c->ngroups == (int)(sizeof(c->groups) / sizeof(c->groups[0])))
+			return errno = E2BIG, -1;
+		c->groups[c->ngroups++] = gid;
 	}
 	return 0;
 }
@@ -293,7 +315,7 @@ static int resolve_creds(const struct drv *d, struct creds *c)
 /* Take @c and NoNewPrivileges=: system calls only, last before exec. */
 static int drop_privileges(const struct drv *d, const struct creds *c)
 {
-	if ((d->cfg.user || d->cfg.group) &&
+	if ((d->cfg.user || d->cfg.group || d->cfg.supp_groups) &&
 	    (setgroups((size_t)c->ngroups, c->groups) < 0 || setresgid(c->gid, c->gid, c->gid) < 0))
 		return -1;
 	if (d->cfg.user && setresuid(c->uid, c->uid, c->uid) < 0)

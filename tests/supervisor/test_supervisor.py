@@ -1572,6 +1572,34 @@ def test_user_group_no_new_privs():
         s.cleanup()
 
 
+def test_supplementary_groups():
+    """SupplementaryGroups= adds groups (names from /etc/group, or numbers)
+    to User='s; alone it replaces the supervisor's supplementary groups; an
+    unknown group fails the start, named."""
+    show = "ExecStart=/bin/sh -c 'echo ids $(id -u) $(id -g) $(id -G); exec sleep 1000'\nType=simple\n"
+    adm = grp.getgrnam("adm").gr_gid
+    s = Sup({"sg": show + "User=nobody\nSupplementaryGroups=adm 4242\nSupplementaryGroups=4243\n",
+             "alone": show + "SupplementaryGroups=4244 adm\n",
+             "bad": show + "User=nobody\nSupplementaryGroups=no-such-group-xyz\nRestart=no\n"})
+    try:
+        os.chmod(s.dir, 0o755)
+        s.wait(lambda: "[sg] ids" in s.output() and "[alone] ids" in s.output(), 10, "ids printed")
+        out = s.output()
+        line = next(l for l in out.splitlines() if l.startswith("[sg] ids"))
+        check(line.split()[2:4] == ["65534", "65534"], line)
+        check(sorted(map(int, line.split()[4:])) == sorted([65534, adm, 4242, 4243]), line)
+        line = next(l for l in out.splitlines() if l.startswith("[alone] ids"))
+        check(line.split()[2:4] == [str(os.getuid()), str(os.getgid())], line)
+        check(sorted(set(map(int, line.split()[4:])) - {os.getgid()}) == sorted([adm, 4244]), line)
+        st = s.wait_state("bad", lambda x: x["state"] == "failed", 10, "failed")
+        check(st["last_exit"] == "cannot set limits or privileges (User=nobody Group=-): "
+              "no such user or group", st["last_exit"])
+        os.chmod(s.dir, 0o700)
+        s.stop()
+    finally:
+        s.cleanup()
+
+
 def test_limits():
     """Limit*= (systemd syntax) reach the driver; applied before User=. Only
     lowered here: a sandbox without CAP_SYS_RESOURCE cannot raise hard limits."""
