@@ -235,6 +235,7 @@ void config_free(struct drv_config *c)
 	free(c->user);
 	free(c->group);
 	strv_free(c->supp_groups);
+	strv_free(c->syscall_filter);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -443,6 +444,7 @@ const struct drv_key drv_keys[] = {
 	{ "Group", "" },
 	{ "NoNewPrivileges", "no" },
 	{ "SupplementaryGroups", "" },
+	{ "SystemCallFilter", "" },
 	{ "LimitNOFILE", "" },
 	{ "LimitMEMLOCK", "" },
 	{ "LimitCORE", "" },
@@ -502,7 +504,7 @@ static int parse_limit_value(const char *s, uint64_t *out)
  * A list key as systemd has them (SupplementaryGroups=, SystemCallFilter=):
  * words accumulate over repeated assignments, an empty one empties the
  * list. Each word is a @what: 1..63 characters of letters, digits, '_',
- * '-', '.', '@' (a leading '~' is left to the caller).
+ * '-', '.', '@'.
  */
 static int strv_key(char ***list, const char *val, const char *what, char *why, size_t wlen)
 {
@@ -520,7 +522,7 @@ static int strv_key(char ***list, const char *val, const char *what, char *why, 
 		return -errno;
 	}
 	for (size_t i = 0; i < n; i++) {
-		const char *w = v[i] + (v[i][0] == '~');
+		const char *w = v[i];
 		size_t len = strlen(w);
 		bool ok = len > 0 && len < 64;
 
@@ -635,6 +637,32 @@ static int apply_key(struct drv_config *c, const char *key, const char *val,
 		return set_str(&c->group, val);
 	if (strcmp(key, "SupplementaryGroups") == 0)
 		return strv_key(&c->supp_groups, val, "group name or number", why, wlen);
+	if (strcmp(key, "SystemCallFilter") == 0) {
+		/* "~a b": every word of the assignment is denied (systemd). Names
+		 * are checked against the kernel's table at start (seccomp.c):
+		 * this parser knows no architecture. */
+		bool deny = val[0] == '~';
+		size_t old = 0;
+
+		while (c->syscall_filter && c->syscall_filter[old])
+			old++;
+		if (deny && !*(val + 1 + strspn(val + 1, " \t"))) {
+			snprintf(why, wlen, "'~' without system call names");
+			return -EINVAL;
+		}
+		r = strv_key(&c->syscall_filter, deny ? val + 1 : val, "system call name", why, wlen);
+		if (r < 0 || !deny || !*val)
+			return r;
+		for (size_t i = old; c->syscall_filter[i]; i++) {
+			char *t;
+
+			if (asprintf(&t, "~%s", c->syscall_filter[i]) < 0)
+				return -ENOMEM;
+			free(c->syscall_filter[i]);
+			c->syscall_filter[i] = t;
+		}
+		return 0;
+	}
 	if (strcmp(key, "NoNewPrivileges") == 0) {
 		if (!strcmp(val, "yes") || !strcmp(val, "true") || !strcmp(val, "1") || !strcmp(val, "on"))
 			c->no_new_privs = true;
@@ -963,6 +991,7 @@ bool config_equal(const struct drv_config *a, const struct drv_config *b)
 	       streq0(a->description, b->description) &&
 	       streq0(a->user, b->user) && streq0(a->group, b->group) &&
 	       strv_equal(a->supp_groups, b->supp_groups) &&
+	       strv_equal(a->syscall_filter, b->syscall_filter) &&
 	       a->no_new_privs == b->no_new_privs &&
 	       memcmp(a->limits, b->limits, sizeof(a->limits)) == 0 &&
 	       a->restart == b->restart && a->type == b->type &&

@@ -193,6 +193,7 @@ static void a_launch(struct drv *d)
 	}
 	d->ready = d->watchdog_fired = d->start_timeout_fired = false;
 	d->exec_errno = 0;
+	d->seccomp_why[0] = '\0';
 	d->status[0] = '\0';
 	d->reason[0] = '\0';
 	d->watchdog_usec = d->cfg.watchdog_usec;
@@ -204,7 +205,7 @@ static void a_launch(struct drv *d)
 		/* fork/pipe failed: the system is short of resources; treat it as
 		 * an init failure so backoff and the start limit apply. */
 		sup_dlog(d, "%s: cannot start: %s", d->cfg.name,
-			 d->dev_err[0] ? d->dev_err : strerror(-r));
+			 d->start_err[0] ? d->start_err : strerror(-r));
 		d->pid = 0;
 		d->wcode = CLD_EXITED;
 		d->wstatus = 127;
@@ -422,8 +423,11 @@ static void record_exit(struct drv *d)
 	exit_classify(d->wcode, d->wstatus, d->ready, d->watchdog_fired,
 		      d->start_timeout_fired, &d->last);
 	d->has_exit = true;
-	if (d->dev_err[0]) /* spawn.c: Device= could not be opened */
-		snprintf(d->last_exit, sizeof(d->last_exit), "%s", d->dev_err);
+	if (d->start_err[0]) /* spawn.c: Device= or SystemCallFilter= failed */
+		snprintf(d->last_exit, sizeof(d->last_exit), "%s", d->start_err);
+	else if (d->seccomp_why[0])
+		snprintf(d->last_exit, sizeof(d->last_exit), "killed by SIGSYS (seccomp: %s)",
+			 d->seccomp_why);
 	else if (d->exec_errno < 0) /* spawn.c: User=/Group=/NoNewPrivileges= failed */
 		snprintf(d->last_exit, sizeof(d->last_exit), "cannot set limits or privileges (User=%s "
 			 "Group=%s): %s", d->cfg.user ? d->cfg.user : "-",
@@ -447,8 +451,10 @@ static void a_exited(struct drv *d)
 	record_exit(d);
 	if (d->switch_begin && !d->switch_ready)
 		d->switch_begin = 0; /* the new instance died before READY=1: no switch */
-	if (d->exec_errno < 0 || d->dev_err[0])
+	if (d->exec_errno < 0 || d->start_err[0])
 		snprintf(verb, sizeof(verb), "could not be started (%s)", d->last_exit);
+	else if (d->seccomp_why[0])
+		snprintf(verb, sizeof(verb), "was %s", d->last_exit);
 	else if (d->exec_errno)
 		snprintf(verb, sizeof(verb), "could not be executed (%s: %s)",
 			 d->exec_path ? d->exec_path : d->cfg.argv[0], strerror(d->exec_errno));
@@ -552,6 +558,11 @@ static void reaped(struct drv *d, const siginfo_t *si)
 	}
 	d->wcode = si->si_code;
 	d->wstatus = si->si_status;
+	/* SIGSYS under SystemCallFilter=: the filter killed it; say which call. */
+	d->seccomp_why[0] = '\0';
+	if (d->cfg.syscall_filter && si->si_status == SIGSYS &&
+	    (si->si_code == CLD_KILLED || si->si_code == CLD_DUMPED))
+		seccomp_explain(si->si_pid, d->seccomp_why, sizeof(d->seccomp_why));
 	drv_event(d, EV_EXIT);
 }
 

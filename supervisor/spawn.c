@@ -30,7 +30,8 @@
  * Limit*=): the parent
  * resolves the user and groups from /etc/passwd and /etc/group
  * (resolve_creds); the child sets the limits, then setgroups/setresgid/
- * setresuid and PR_SET_NO_NEW_PRIVS, last before exec.
+ * setresuid and PR_SET_NO_NEW_PRIVS, and with SystemCallFilter= loads the
+ * seccomp program the parent built (seccomp.c), last before exec.
  */
 #include "sup.h"
 
@@ -40,6 +41,8 @@
 #include <pwd.h>
 #include <sched.h>
 #include <linux/close_range.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -326,8 +329,9 @@ static int drop_privileges(const struct drv *d, const struct creds *c)
 }
 
 /* Runs in the child; returns only on failure, with errno set. */
-static void child(struct drv *d, const struct devfds *dev, struct child_env *ce,
-		  const struct creds *cr, int cred_err, int outfd, int *errfd, pid_t parent)
+static void child(struct drv *d, const struct devfds *dev, const struct sock_fprog *prog,
+		  struct child_env *ce, const struct creds *cr, int cred_err, int outfd, int *errfd,
+		  pid_t parent)
 {
 	sigset_t none;
 	int nullfd;
@@ -418,6 +422,14 @@ static void child(struct drv *d, const struct devfds *dev, struct child_env *ce,
 		errno = -errno;
 		return;
 	}
+	/* SystemCallFilter=: last, so that nothing above needs to be allowed;
+	 * from here on only exec (and the report of a failed one) runs.
+	 * no_new_privs first: the kernel requires it without CAP_SYS_ADMIN. */
+	if (prog->len && (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+			  prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, prog) < 0)) {
+		errno = -errno;
+		return;
+	}
 
 	/* `udrvctl upgrade --exec PATH` runs another program under the same
 	 * argv (the memory is the parent's: nothing in d is changed here). */
@@ -433,6 +445,7 @@ static void child(struct drv *d, const struct devfds *dev, struct child_env *ce,
 struct child_arg {
 	struct drv *d;
 	const struct devfds *dev;
+	const struct sock_fprog *prog;
 	struct child_env *ce;
 	struct creds cr;
 	int cred_err;
@@ -445,7 +458,7 @@ static int child_main(void *p)
 	struct child_arg *a = p;
 	int errfd = a->errfd, e;
 
-	child(a->d, a->dev, a->ce, &a->cr, a->cred_err, a->outfd, &errfd, a->parent);
+	child(a->d, a->dev, a->prog, a->ce, &a->cr, a->cred_err, a->outfd, &errfd, a->parent);
 	e = errno;
 	if (write(errfd, &e, sizeof(e)) < 0)
 		_exit(127);
@@ -462,32 +475,42 @@ pid_t spawn_driver(struct drv *d, int *pidfd, int *logfd, int *exec_errno)
 	struct child_env ce;
 	struct child_arg arg;
 	struct devfds dev;
+	struct sock_fprog prog;
 	sigset_t all, old;
 	ssize_t n;
 	pid_t pid;
 
 	/* Device=: opened here, as root, for this instance only. */
-	d->dev_err[0] = '\0';
-	e = devices_open(d->cfg.device, &dev, d->dev_err, sizeof(d->dev_err));
+	d->start_err[0] = '\0';
+	e = devices_open(d->cfg.device, &dev, d->start_err, sizeof(d->start_err));
 	if (e < 0)
 		return e;
+	/* SystemCallFilter=: built here, only loaded by the child. */
+	e = seccomp_build((const char *const *)d->cfg.syscall_filter, &prog, d->start_err,
+			  sizeof(d->start_err));
+	if (e < 0) {
+		devices_close(&dev);
+		return e;
+	}
 	if (build_env(d, &dev, (d->listen_fd >= 0) + (d->ipc_fd >= 0) + dev.n + d->fdstore.n,
 		      &ce) < 0) {
 		free_env(&ce);
 		devices_close(&dev);
+		seccomp_prog_free(&prog);
 		return -ENOMEM;
 	}
 	if (pipe2(out, O_CLOEXEC) < 0) {
 		e = -errno;
 		free_env(&ce);
 		devices_close(&dev);
+		seccomp_prog_free(&prog);
 		return e;
 	}
 	if (pipe2(errp, O_CLOEXEC) < 0) {
 		e = -errno;
 		goto err_out;
 	}
-	arg = (struct child_arg){ .d = d, .dev = &dev, .ce = &ce, .outfd = out[1], .errfd = errp[1],
+	arg = (struct child_arg){ .d = d, .dev = &dev, .prog = &prog, .ce = &ce, .outfd = out[1], .errfd = errp[1],
 				  .parent = getpid() };
 	/* Who the driver runs as: /etc is read here, the child only makes
 	 * system calls. */
@@ -502,6 +525,7 @@ pid_t spawn_driver(struct drv *d, int *pidfd, int *logfd, int *exec_errno)
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	free_env(&ce);
 	devices_close(&dev); /* the child has its copies (or is gone) */
+	seccomp_prog_free(&prog);
 	if (pid < 0)
 		goto err_errp;
 	/* Both sides set the group, so it is in place whichever runs first. */
@@ -534,5 +558,6 @@ err_out:
 	close(out[1]);
 	free_env(&ce);
 	devices_close(&dev);
+	seccomp_prog_free(&prog);
 	return e;
 }

@@ -29,13 +29,15 @@ sleep "$blink"
 echo '$ udrvctl status'
 udrvctl status
 
-# Who the drivers run as, and the only device files they hold: the fds the
-# supervisor opened for them.
+# Who the drivers run as, the only device files they hold (the fds the
+# supervisor opened for them), and their seccomp filter (mode 2).
 echo '$ ps -o pid,user,args | grep _driver'
 ps -o pid,user,args | grep '[_]driver'
 for d in gpio_driver timer_driver; do
 	echo "\$ ls -l /proc/\$(pgrep $d)/fd | grep /dev/"
 	ls -l "/proc/$(pgrep $d)/fd" | grep /dev/ | sed 's/.* \([0-9]* -> \)/fd \1/'
+	echo "\$ grep -E 'NoNewPrivs|Seccomp:' /proc/\$(pgrep $d)/status"
+	grep -E 'NoNewPrivs|Seccomp:' "/proc/$(pgrep $d)/status"
 done
 sleep 1
 

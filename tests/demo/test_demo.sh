@@ -45,6 +45,8 @@ for d in gpio_driver timer_driver; do
 	devs=$(sed -n 's/^fd [0-9]* -> //p' "$tmp/fds-$d" | grep -v '^/dev/null$' | sort -u | tr '\n' ' ')
 	check "$d holds only its own UIO node (${devs:-none})" sh -c "echo '$devs' | grep -Eq '^/dev/uio[0-9]+ \$'"
 done
+check "both run with no_new_privs and a seccomp filter (SystemCallFilter=)" \
+	sh -c "[ \$(grep -Ec '^NoNewPrivs:[[:space:]]+1$' $b) = 2 ] && [ \$(grep -Ec '^Seccomp:[[:space:]]+2$' $b) = 2 ]"
 check "gpio_driver and timer_driver hold different nodes" \
 	sh -c "! cmp -s '$tmp/fds-gpio_driver' '$tmp/fds-timer_driver'"
 check "restarted gpio_driver runs as nobody" grep -Eq "^ *[0-9]+ +(nobody|65534) +/bin/gpio_driver " "$a"

@@ -8,7 +8,9 @@
 # driver asked for a device it was not given, and a shell of the same user,
 # are refused every node (/dev/mem, /dev/uioN, /dev/vfio/*, the PCI config
 # file; /dev/vfio/vfio is 0666, a container is nothing without a group)
-# with EACCES. The guest side is guest/unpriv.sh.
+# with EACCES. On rpi3 the drivers run under the demo units' seccomp
+# allow-lists (SystemCallFilter=), and one list without memfd_create gets
+# gpio_driver killed with SIGSYS, last_exit naming the call. The guest side is guest/unpriv.sh.
 set -u
 . "$(dirname "$0")/lib.sh"
 need_vm
@@ -23,6 +25,8 @@ rpi3)
 	guest_run "$out" --board rpi3 --timeout 600 \
 		--put "$build/supervisor/driver_supervisor" --put "$build/tools/udrvctl" \
 		--put "$build/drivers/gpio_driver" --put "$build/drivers/timer_driver" \
+		--put "$SRC/drivers/demo-config/gpio_driver.driver:/etc/gpio_driver.driver" \
+		--put "$SRC/drivers/demo-config/timer_driver.driver:/etc/timer_driver.driver" \
 		--put "$SRC/tests/demo/guest/unpriv.sh:/bin/unpriv.sh" -- sh /bin/unpriv.sh rpi3
 	;;
 pc-uio | pc-vfio)
@@ -64,6 +68,12 @@ rpi3)
 		sh -c "grep -q '^\[gpio\] \[driver\] stopped after 20 toggles, pin 17 low$' $log && [ '$(last gpio)' = 'clean exit' ]"
 	check "timer: 300 ticks from its interrupt as nobody, exit 0 ($(last timer))" \
 		sh -c "grep -q '^\[timer\] \[timer\] stopped: ticks=300 ' $log && [ '$(last timer)' = 'clean exit' ]"
+	check "gpio_driver and timer_driver ran with no_new_privs and a seccomp filter" \
+		sh -c "grep -q '^ran gpio NoNewPrivs:1 Seccomp:2 ' $r && grep -q '^ran timer NoNewPrivs:1 Seccomp:2 ' $r"
+	check "gpio_driver without memfd_create in its filter: killed, the call named ($(last nomemfd))" \
+		sh -c "[ '$(last nomemfd)' = 'killed by SIGSYS (seccomp: system call 279 (memfd_create) not allowed)' ]"
+	check "...and the supervisor logged it so" \
+		has '^\[sup\] nomemfd was killed by SIGSYS \(seccomp: system call 279 \(memfd_create\) not allowed\), not restarting' "$log"
 	check "gpio_driver asked for the timer block (not given): EACCES" \
 		has "^\\[other\\] gpio_driver: cannot open device 'name:timer': Permission denied" "$log"
 	check "...and it failed ($(last other))" [ "$(last other)" = "failure exit (code 1)" ]

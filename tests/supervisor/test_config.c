@@ -380,7 +380,7 @@ static void test_ipc_keys(void **state)
 	}
 }
 
-/* List keys (SupplementaryGroups=): words accumulate over repeated
+/* List keys (SupplementaryGroups=, SystemCallFilter=): words accumulate over repeated
  * assignments, an empty assignment empties the list, bad words are named. */
 static void test_list_keys(void **state)
 {
@@ -405,6 +405,22 @@ static void test_list_keys(void **state)
 	assert_int_equal(config_parse_buf("d/x.driver", "[Driver]\nExecStart=/bin/x\n"
 					  "SupplementaryGroups=gpio a:b\n", &c, err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "d/x.driver:3: SupplementaryGroups: 'a:b' is not a group name or number");
+	/* SystemCallFilter=: a '~' assignment marks each of its words */
+	assert_int_equal(config_parse_buf("d/x.driver", "[Driver]\nExecStart=/bin/x\n"
+					  "SystemCallFilter=read write\nSystemCallFilter=~ write ioctl\n",
+					  &c, err, sizeof(err)), 0);
+	assert_string_equal(c.syscall_filter[0], "read");
+	assert_string_equal(c.syscall_filter[1], "write");
+	assert_string_equal(c.syscall_filter[2], "~write");
+	assert_string_equal(c.syscall_filter[3], "~ioctl");
+	assert_null(c.syscall_filter[4]);
+	config_free(&c);
+	assert_int_equal(config_parse_buf("d/x.driver", "[Driver]\nExecStart=/bin/x\n"
+					  "SystemCallFilter=~\n", &c, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "d/x.driver:3: SystemCallFilter: '~' without system call names");
+	assert_int_equal(config_parse_buf("d/x.driver", "[Driver]\nExecStart=/bin/x\n"
+					  "SystemCallFilter=read:EPERM\n", &c, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "d/x.driver:3: SystemCallFilter: 'read:EPERM' is not a system call name");
 }
 
 /* Every default the key table documents (--list-keys, the man page) is the

@@ -43,14 +43,21 @@ P
 
 case $board in
 rpi3)
+	# The demo units' SystemCallFilter= allow-lists (drivers/demo-config).
+	gf=$(grep '^SystemCallFilter=' /etc/gpio_driver.driver)
+	tf=$(grep '^SystemCallFilter=' /etc/timer_driver.driver)
 	unit gpio "ExecStart=/bin/gpio_driver --pin 17 --period-ms 50 --count 20 --verbose" \
-		"Device=name:gpiomem"
+		"Device=name:gpiomem" "$gf"
 	unit timer "ExecStart=/bin/timer_driver --rate-hz 100 --count 300 --report 300" \
-		"Device=name:timer"
+		"Device=name:timer" "$tf"
+	# The same list without memfd_create: the fd store's udrv_state_open()
+	# breaks it, and the kill names the call.
+	unit nomemfd "ExecStart=/bin/gpio_driver --pin 17 --period-ms 50 --count 20" \
+		"Device=name:gpiomem" "$(echo "$gf" | sed 's/ memfd_create//')"
 	# gpio_driver given the GPIO block, asked for the timer block.
 	unit other "ExecStart=/bin/gpio_driver --device name:timer --count 1" "Device=name:gpiomem"
 	unit probe "ExecStart=/bin/sh /bin/probe.sh /dev/mem /dev/uio0 /dev/uio1" "Type=simple"
-	drivers="gpio timer other probe" watch="gpio timer"
+	drivers="gpio timer nomemfd other probe" watch="gpio timer"
 	;;
 pc-uio | pc-vfio)
 	spec=pci:$UDRV_EDU_BDF
@@ -86,6 +93,7 @@ for _ in $(seq 600); do
 		[ -n "$pid" ] || continue
 		uid=$(awk '/^Uid:/ {print $2}' /proc/$pid/status 2>/dev/null)
 		[ -n "$uid" ] || continue
+		echo "ran $n $(grep -E '^(NoNewPrivs|Seccomp):' /proc/$pid/status | tr -d '\t' | tr '\n' ' ')"
 		devs=$(ls -l /proc/$pid/fd 2>/dev/null | sed -n 's/.* -> //p' | grep -E '^/dev/(uio|vfio|mem)|/config$|anon_inode:\[vfio' | sort -u | tr '\n' ' ')
 		echo "ran $n uid=$uid fds: $devs"
 		seen="$seen $n"
