@@ -35,8 +35,9 @@ PKGS_bench="s6 runit gnuplot-nox valgrind"
 PKGS_armhf="gcc-arm-linux-gnueabihf libc6-dev-armhf-cross libseccomp-dev:armhf"
 # Debian packages (make deb): debhelper, lintian; the cross builds use the
 # aarch64 and armhf toolchains above, and the target's real libc6 (its
-# shlibs give the packages their libc6 dependency: dpkg-shlibdeps).
-PKGS_deb="debhelper dpkg-dev fakeroot lintian scdoc bash-completion libc6:arm64 libc6:armhf"
+# shlibs give the packages their libc6 dependency: dpkg-shlibdeps), and
+# libseccomp-dev for each (driver_supervisor's SystemCallFilter=).
+PKGS_deb="debhelper dpkg-dev fakeroot lintian scdoc bash-completion libc6:arm64 libc6:armhf libseccomp-dev libseccomp-dev:arm64 libseccomp-dev:armhf"
 ARCH_deb="arm64 armhf"
 # Groups whose packages need a foreign dpkg architecture.
 ARCH_rpi3=arm64

@@ -171,7 +171,7 @@ void seccomp_explain(pid_t pid, char *buf, size_t len)
 
 	/* The record is printed by the kernel's audit thread, maybe just
 	 * after the death we are reporting: read what is there, then wait a
-	 * little (at most 300 ms, once per SIGSYS death) for more. */
+	 * little (at most 500 ms, once per SIGSYS death) for more. */
 	while (fd >= 0) {
 		ssize_t n = read(fd, rec, sizeof(rec) - 1);
 
@@ -184,7 +184,7 @@ void seccomp_explain(pid_t pid, char *buf, size_t len)
 			continue;
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (nr >= 0 || waited >= 300)
+		if (nr >= 0 || waited >= 500)
 			break;
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 		if (poll(&p, 1, 50) < 0 && errno != EINTR)

@@ -218,7 +218,7 @@ struct sock_fprog;
 int seccomp_build(const char *const *names, struct sock_fprog *prog, char *err, size_t errlen);
 void seccomp_prog_free(struct sock_fprog *prog);
 /* seccomp_explain - which system call killed @pid ("system call 41 (socket)
- * not allowed"), from the kernel's audit record; waits up to 300 ms for it. */
+ * not allowed"), from the kernel's audit record; waits up to 500 ms for it. */
 void seccomp_explain(pid_t pid, char *buf, size_t len);
 
 /* ipc.c */
