@@ -184,7 +184,8 @@ static int open_uio(unsigned index, const char *node, struct devfds *df, char *w
 		say(why, wlen, "%s: %s", path, strerror(errno));
 		return e;
 	}
-	if (fstat(fd, &st) < 0 || !(S_ISCHR(st.st_mode) || (S_ISREG(st.st_mode) && getenv("UDRV_DEV_ROOT")))) {
+	if (fstat(fd, &st) < 0 ||
+	    !(S_ISCHR(st.st_mode) || (S_ISREG(st.st_mode) && getenv("UDRV_DEV_ROOT")))) {
 		close(fd);
 		say(why, wlen, "%s is not a device node", path);
 		return -ENODEV;

@@ -5,10 +5,10 @@
  * The child gets: its own process group (so a stop reaches its children),
  * stdin from /dev/null, stdout+stderr into one pipe read by the supervisor,
  * the Listen= socket, the IPC=yes socket, the Device= fds (devices.c), then
- * the stored fds (FDSTORE=1) as fds 3.., nothing else (every other fd is close-on-exec,
- * including any the supervisor inherited), default signal handling (even
- * for signals the supervisor was started with ignored) and an empty signal
- * mask, and the environment: the supervisor's own, then Environment=, then
+ * the stored fds (FDSTORE=1) as fds 3.., nothing else (every other fd is
+ * close-on-exec, including any the supervisor inherited), default signal
+ * handling (even for signals the supervisor was started with ignored) and an
+ * empty signal mask, and the environment: the supervisor's own, then Environment=, then
  * NOTIFY_SOCKET, WATCHDOG_USEC/WATCHDOG_PID, UDRV_DEVICE, UDRV_DRIVER and
  * LISTEN_FDS/LISTEN_PID/LISTEN_FDNAMES. It gets SIGTERM if
  * the supervisor dies (PR_SET_PDEATHSIG).
@@ -27,11 +27,11 @@
  * handler of ours runs in the child before it resets the dispositions.
  *
  * Least privilege (User=, Group=, SupplementaryGroups=, NoNewPrivileges=,
- * Limit*=): the parent
- * resolves the user and groups from /etc/passwd and /etc/group
- * (resolve_creds); the child sets the limits, then setgroups/setresgid/
- * setresuid and PR_SET_NO_NEW_PRIVS, and with SystemCallFilter= loads the
- * seccomp program the parent built (seccomp.c), last before exec.
+ * Limit*=, SystemCallFilter=): the parent resolves the user and groups from
+ * /etc/passwd and /etc/group (resolve_creds) and builds the seccomp program;
+ * the child sets the limits, then setgroups/setresgid/setresuid and
+ * PR_SET_NO_NEW_PRIVS, and loads the seccomp program (seccomp.c), last
+ * before exec.
  */
 #include "sup.h"
 
@@ -510,8 +510,8 @@ pid_t spawn_driver(struct drv *d, int *pidfd, int *logfd, int *exec_errno)
 		e = -errno;
 		goto err_out;
 	}
-	arg = (struct child_arg){ .d = d, .dev = &dev, .prog = &prog, .ce = &ce, .outfd = out[1], .errfd = errp[1],
-				  .parent = getpid() };
+	arg = (struct child_arg){ .d = d, .dev = &dev, .prog = &prog, .ce = &ce, .outfd = out[1],
+				  .errfd = errp[1], .parent = getpid() };
 	/* Who the driver runs as: /etc is read here, the child only makes
 	 * system calls. */
 	if (resolve_creds(d, &arg.cr) < 0)
