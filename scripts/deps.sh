@@ -14,7 +14,8 @@ set -eu
 # Build and host tests.
 # scdoc builds the man pages, mandoc lints them (tests/man), bash-completion
 # gives the completions directory (pkg-config) and the test's helpers.
-PKGS_build="meson ninja-build pkg-config gcc libc6-dev libcmocka-dev valgrind python3 scdoc mandoc bash-completion"
+# libseccomp-dev: driver_supervisor's SystemCallFilter= (libudrv never links it).
+PKGS_build="meson ninja-build pkg-config gcc libc6-dev libcmocka-dev valgrind python3 scdoc mandoc bash-completion libseccomp-dev"
 # Fuzzing (tests/fuzz, make fuzz): clang with libFuzzer's runtime and the
 # sanitizers' (-fsanitize=fuzzer,address,undefined).
 PKGS_fuzz="clang libfuzzer-14-dev libclang-rt-14-dev"
@@ -25,19 +26,22 @@ PKGS_pc="qemu-system-x86 busybox-static cpio gzip xz-utils util-linux debian-arc
 # guest binaries and the out-of-tree module, dtc for the device tree; the
 # arm64 kernel, headers and busybox are apt-get downloaded (needs the arm64
 # architecture in dpkg, added here).
-PKGS_rpi3="qemu-system-arm gcc-aarch64-linux-gnu libc6-dev-arm64-cross device-tree-compiler make xz-utils cpio gzip"
+# libseccomp-dev:arm64: the static aarch64 driver_supervisor's SystemCallFilter=.
+PKGS_rpi3="qemu-system-arm gcc-aarch64-linux-gnu libc6-dev-arm64-cross device-tree-compiler make xz-utils cpio gzip libseccomp-dev:arm64"
 # `make bench`: the supervisors compared against (s6-supervise, runit's runsv),
 # gnuplot for the histograms, valgrind (callgrind) for instruction counts.
 PKGS_bench="s6 runit gnuplot-nox valgrind"
 # 32-bit Raspberry Pi OS binaries (make cross ARCH=armhf), run on board rpi3.
-PKGS_armhf="gcc-arm-linux-gnueabihf libc6-dev-armhf-cross"
+PKGS_armhf="gcc-arm-linux-gnueabihf libc6-dev-armhf-cross libseccomp-dev:armhf"
 # Debian packages (make deb): debhelper, lintian; the cross builds use the
 # aarch64 and armhf toolchains above, and the target's real libc6 (its
-# shlibs give the packages their libc6 dependency: dpkg-shlibdeps).
-PKGS_deb="debhelper dpkg-dev fakeroot lintian scdoc bash-completion libc6:arm64 libc6:armhf"
+# shlibs give the packages their libc6 dependency: dpkg-shlibdeps), and
+# libseccomp-dev for each (driver_supervisor's SystemCallFilter=).
+PKGS_deb="debhelper dpkg-dev fakeroot lintian scdoc bash-completion libc6:arm64 libc6:armhf libseccomp-dev libseccomp-dev:arm64 libseccomp-dev:armhf"
 ARCH_deb="arm64 armhf"
 # Groups whose packages need a foreign dpkg architecture.
 ARCH_rpi3=arm64
+ARCH_armhf=armhf
 
 usage() {
 	echo "usage: scripts/deps.sh [--list] [build|fuzz|pc|rpi3|bench|armhf|deb|all]..." >&2

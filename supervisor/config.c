@@ -234,6 +234,8 @@ void config_free(struct drv_config *c)
 	free(c->ipc_group);
 	free(c->user);
 	free(c->group);
+	strv_free(c->supp_groups);
+	strv_free(c->syscall_filter);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -441,6 +443,8 @@ const struct drv_key drv_keys[] = {
 	{ "User", "" },
 	{ "Group", "" },
 	{ "NoNewPrivileges", "no" },
+	{ "SupplementaryGroups", "" },
+	{ "SystemCallFilter", "" },
 	{ "LimitNOFILE", "" },
 	{ "LimitMEMLOCK", "" },
 	{ "LimitCORE", "" },
@@ -493,6 +497,54 @@ static int parse_limit_value(const char *s, uint64_t *out)
 		}
 	}
 	*out = v;
+	return 0;
+}
+
+/*
+ * A list key as systemd has them (SupplementaryGroups=, SystemCallFilter=):
+ * words accumulate over repeated assignments, an empty one empties the
+ * list. Each word is a @what: 1..63 characters of letters, digits, '_',
+ * '-', '.', '@'.
+ */
+static int strv_key(char ***list, const char *val, const char *what, char *why, size_t wlen)
+{
+	size_t n, old = 0;
+	char **v, **nv;
+
+	if (!*val) {
+		strv_free(*list);
+		*list = NULL;
+		return 0;
+	}
+	v = split_words(val, &n);
+	if (!v) {
+		snprintf(why, wlen, errno == EINVAL ? "unterminated quote" : "out of memory");
+		return -errno;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *w = v[i];
+		size_t len = strlen(w);
+		bool ok = len > 0 && len < 64;
+
+		for (size_t k = 0; ok && k < len; k++)
+			ok = isalnum((unsigned char)w[k]) || strchr("_-.@", w[k]);
+		if (!ok) {
+			snprintf(why, wlen, "'%s' is not a %s", v[i], what);
+			strv_free(v);
+			return -EINVAL;
+		}
+	}
+	while (*list && (*list)[old])
+		old++;
+	nv = realloc(*list, (old + n + 1) * sizeof(*nv));
+	if (!nv) {
+		strv_free(v);
+		return -ENOMEM;
+	}
+	memcpy(nv + old, v, n * sizeof(*v));
+	nv[old + n] = NULL;
+	*list = nv;
+	free(v); /* the strings now belong to *list */
 	return 0;
 }
 
@@ -583,6 +635,34 @@ static int apply_key(struct drv_config *c, const char *key, const char *val,
 		return set_str(&c->user, val);
 	if (strcmp(key, "Group") == 0)
 		return set_str(&c->group, val);
+	if (strcmp(key, "SupplementaryGroups") == 0)
+		return strv_key(&c->supp_groups, val, "group name or number", why, wlen);
+	if (strcmp(key, "SystemCallFilter") == 0) {
+		/* "~a b": every word of the assignment is denied (systemd). Names
+		 * are checked against the kernel's table at start (seccomp.c):
+		 * this parser knows no architecture. */
+		bool deny = val[0] == '~';
+		size_t old = 0;
+
+		while (c->syscall_filter && c->syscall_filter[old])
+			old++;
+		if (deny && !*(val + 1 + strspn(val + 1, " \t"))) {
+			snprintf(why, wlen, "'~' without system call names");
+			return -EINVAL;
+		}
+		r = strv_key(&c->syscall_filter, deny ? val + 1 : val, "system call name", why, wlen);
+		if (r < 0 || !deny || !*val)
+			return r;
+		for (size_t i = old; c->syscall_filter[i]; i++) {
+			char *t;
+
+			if (asprintf(&t, "~%s", c->syscall_filter[i]) < 0)
+				return -ENOMEM;
+			free(c->syscall_filter[i]);
+			c->syscall_filter[i] = t;
+		}
+		return 0;
+	}
 	if (strcmp(key, "NoNewPrivileges") == 0) {
 		if (!strcmp(val, "yes") || !strcmp(val, "true") || !strcmp(val, "1") || !strcmp(val, "on"))
 			c->no_new_privs = true;
@@ -910,6 +990,8 @@ bool config_equal(const struct drv_config *a, const struct drv_config *b)
 	       streq0(a->log_prefix, b->log_prefix) && streq0(a->listen, b->listen) &&
 	       streq0(a->description, b->description) &&
 	       streq0(a->user, b->user) && streq0(a->group, b->group) &&
+	       strv_equal(a->supp_groups, b->supp_groups) &&
+	       strv_equal(a->syscall_filter, b->syscall_filter) &&
 	       a->no_new_privs == b->no_new_privs &&
 	       memcmp(a->limits, b->limits, sizeof(a->limits)) == 0 &&
 	       a->restart == b->restart && a->type == b->type &&

@@ -38,6 +38,9 @@ struct drv_config {
 	char *log_prefix;         /* LogPrefix=, "%n" expanded to the name */
 	char *listen;             /* Listen= socket path, or NULL */
 	char *user, *group;       /* User=, Group=: name or number, resolved at each start */
+	char **supp_groups;       /* SupplementaryGroups=: names or numbers, NULL-terminated, or NULL */
+	char **syscall_filter;    /* SystemCallFilter=: system call names, "~name" from a "~"
+	                           * assignment (the first word's '~' makes it a deny-list) */
 	bool no_new_privs;        /* NoNewPrivileges= */
 	struct drv_limit {        /* LimitNOFILE=, LimitMEMLOCK=, LimitCORE=, LimitNPROC=, LimitAS= */
 		bool set;

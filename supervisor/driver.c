@@ -193,6 +193,7 @@ static void a_launch(struct drv *d)
 	}
 	d->ready = d->watchdog_fired = d->start_timeout_fired = false;
 	d->exec_errno = 0;
+	d->seccomp_why[0] = '\0';
 	d->status[0] = '\0';
 	d->reason[0] = '\0';
 	d->watchdog_usec = d->cfg.watchdog_usec;
@@ -203,7 +204,8 @@ static void a_launch(struct drv *d)
 	if (r < 0) {
 		/* fork/pipe failed: the system is short of resources; treat it as
 		 * an init failure so backoff and the start limit apply. */
-		sup_dlog(d, "%s: cannot start: %s", d->cfg.name, strerror(-r));
+		sup_dlog(d, "%s: cannot start: %s", d->cfg.name,
+			 d->start_err[0] ? d->start_err : strerror(-r));
 		d->pid = 0;
 		d->wcode = CLD_EXITED;
 		d->wstatus = 127;
@@ -421,11 +423,17 @@ static void record_exit(struct drv *d)
 	exit_classify(d->wcode, d->wstatus, d->ready, d->watchdog_fired,
 		      d->start_timeout_fired, &d->last);
 	d->has_exit = true;
-	if (d->exec_errno < 0) /* spawn.c: User=/Group=/NoNewPrivileges= failed */
+	if (d->start_err[0]) /* spawn.c: Device= or SystemCallFilter= failed */
+		snprintf(d->last_exit, sizeof(d->last_exit), "%s", d->start_err);
+	else if (d->seccomp_why[0])
+		snprintf(d->last_exit, sizeof(d->last_exit), "killed by SIGSYS (seccomp: %s)",
+			 d->seccomp_why);
+	else if (d->exec_errno < 0) /* spawn.c: User=/Group=/NoNewPrivileges= failed */
 		snprintf(d->last_exit, sizeof(d->last_exit), "cannot set limits or privileges (User=%s "
 			 "Group=%s): %s", d->cfg.user ? d->cfg.user : "-",
 			 d->cfg.group ? d->cfg.group : "-",
-			 -d->exec_errno == ESRCH ? "no such user or group" : strerror(-d->exec_errno));
+			 -d->exec_errno == ESRCH ? "no such user or group" :
+			 -d->exec_errno == E2BIG ? "more than 64 groups" : strerror(-d->exec_errno));
 	else if (d->exec_errno)
 		snprintf(d->last_exit, sizeof(d->last_exit), "cannot execute %s: %s",
 			 d->exec_path ? d->exec_path : d->cfg.argv[0], strerror(d->exec_errno));
@@ -443,8 +451,10 @@ static void a_exited(struct drv *d)
 	record_exit(d);
 	if (d->switch_begin && !d->switch_ready)
 		d->switch_begin = 0; /* the new instance died before READY=1: no switch */
-	if (d->exec_errno < 0)
+	if (d->exec_errno < 0 || d->start_err[0])
 		snprintf(verb, sizeof(verb), "could not be started (%s)", d->last_exit);
+	else if (d->seccomp_why[0])
+		snprintf(verb, sizeof(verb), "was %s", d->last_exit);
 	else if (d->exec_errno)
 		snprintf(verb, sizeof(verb), "could not be executed (%s: %s)",
 			 d->exec_path ? d->exec_path : d->cfg.argv[0], strerror(d->exec_errno));
@@ -548,6 +558,11 @@ static void reaped(struct drv *d, const siginfo_t *si)
 	}
 	d->wcode = si->si_code;
 	d->wstatus = si->si_status;
+	/* SIGSYS under SystemCallFilter=: the filter killed it; say which call. */
+	d->seccomp_why[0] = '\0';
+	if (d->cfg.syscall_filter && si->si_status == SIGSYS &&
+	    (si->si_code == CLD_KILLED || si->si_code == CLD_DUMPED))
+		seccomp_explain(si->si_pid, d->seccomp_why, sizeof(d->seccomp_why));
 	drv_event(d, EV_EXIT);
 }
 

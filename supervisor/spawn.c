@@ -4,10 +4,11 @@
  *
  * The child gets: its own process group (so a stop reaches its children),
  * stdin from /dev/null, stdout+stderr into one pipe read by the supervisor,
- * the Listen= socket, the IPC=yes socket, then the stored fds (FDSTORE=1) as fds 3.., nothing else (every other fd is close-on-exec,
- * including any the supervisor inherited), default signal handling (even
- * for signals the supervisor was started with ignored) and an empty signal
- * mask, and the environment: the supervisor's own, then Environment=, then
+ * the Listen= socket, the IPC=yes socket, the Device= fds (devices.c), then
+ * the stored fds (FDSTORE=1) as fds 3.., nothing else (every other fd is
+ * close-on-exec, including any the supervisor inherited), default signal
+ * handling (even for signals the supervisor was started with ignored) and an
+ * empty signal mask, and the environment: the supervisor's own, then Environment=, then
  * NOTIFY_SOCKET, WATCHDOG_USEC/WATCHDOG_PID, UDRV_DEVICE, UDRV_DRIVER and
  * LISTEN_FDS/LISTEN_PID/LISTEN_FDNAMES. It gets SIGTERM if
  * the supervisor dies (PR_SET_PDEATHSIG).
@@ -25,10 +26,12 @@
  * filled in by the child. Signals are blocked around clone() so that no
  * handler of ours runs in the child before it resets the dispositions.
  *
- * Least privilege (User=, Group=, NoNewPrivileges=, Limit*=): the parent
- * resolves the user and groups from /etc/passwd and /etc/group
- * (resolve_creds); the child sets the limits, then setgroups/setresgid/
- * setresuid and PR_SET_NO_NEW_PRIVS, last before exec.
+ * Least privilege (User=, Group=, SupplementaryGroups=, NoNewPrivileges=,
+ * Limit*=, SystemCallFilter=): the parent resolves the user and groups from
+ * /etc/passwd and /etc/group (resolve_creds) and builds the seccomp program;
+ * the child sets the limits, then setgroups/setresgid/setresuid and
+ * PR_SET_NO_NEW_PRIVS, and loads the seccomp program (seccomp.c), last
+ * before exec.
  */
 #include "sup.h"
 
@@ -38,6 +41,8 @@
 #include <pwd.h>
 #include <sched.h>
 #include <linux/close_range.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,7 +120,8 @@ static void free_env(struct child_env *ce)
  * UDRV_DRIVER, WATCHDOG_USEC/WATCHDOG_PID, UDRV_DEVICE, LISTEN_* (later
  * ones replace earlier ones of the same name). 0 or -1 (ENOMEM).
  */
-static int build_env(struct drv *d, unsigned nfds, struct child_env *ce)
+static int build_env(struct drv *d, const struct devfds *dev, unsigned nfds,
+		     struct child_env *ce)
 {
 	char buf[24];
 
@@ -160,13 +166,16 @@ static int build_env(struct drv *d, unsigned nfds, struct child_env *ce)
 		return -1;
 	if (nfds > 0) {
 		/* sd_listen_fds_with_names(): the Listen= socket is "listen",
-		 * the IPC=yes socket "ipc". */
-		static char names[(FDNAME_MAX + 1) * (2 + FDSTORE_MAX_LIMIT)];
-		const char *first = d->listen_fd >= 0 ? (d->ipc_fd >= 0 ? "listen:ipc" : "listen")
-						      : (d->ipc_fd >= 0 ? "ipc" : NULL);
+		 * the IPC=yes socket "ipc", the devices as devices.c names them. */
+		static char names[(FDNAME_MAX + 1) * (2 + DEVFDS_MAX + FDSTORE_MAX_LIMIT)];
+		char first[128];
+		int off = snprintf(first, sizeof(first), "%s%s%s", d->listen_fd >= 0 ? "listen" : "",
+				   d->listen_fd >= 0 && d->ipc_fd >= 0 ? ":" : "",
+				   d->ipc_fd >= 0 ? "ipc" : "");
 
+		off = devices_names(dev, first, sizeof(first), (size_t)off);
 		snprintf(buf, sizeof(buf), "%u", nfds);
-		if (fdstore_names(&d->fdstore, first, names, sizeof(names)) < 0 ||
+		if (off < 0 || fdstore_names(&d->fdstore, off ? first : NULL, names, sizeof(names)) < 0 ||
 		    !env_own(ce, "LISTEN_FDS", buf, 0) ||
 		    !(ce->listen_pid = env_own(ce, "LISTEN_PID", "", PID_ROOM)) ||
 		    !env_own(ce, "LISTEN_FDNAMES", names, 0))
@@ -257,7 +266,8 @@ struct creds {
 
 /* User=, Group= (names or numbers). User= without Group= takes the user's
  * group and the groups that list it as a member (as initgroups, and
- * systemd); the supervisor's own supplementary groups never pass on.
+ * systemd); SupplementaryGroups= adds its groups; the supervisor's own
+ * supplementary groups never pass on.
  * Returns -1 with errno on failure (ESRCH: no such user or group). */
 static int resolve_creds(const struct drv *d, struct creds *c)
 {
@@ -278,9 +288,29 @@ static int resolve_creds(const struct drv *d, struct creds *c)
 			return errno = ESRCH, -1;
 		c->gid = (gid_t)v;
 	}
+	if (!d->cfg.user && !d->cfg.group)
+		c->gid = getgid(); /* SupplementaryGroups= alone: our own group stays */
 	if (uname[0] && !d->cfg.group) {
 		c->ngroups = (int)(sizeof(c->groups) / sizeof(c->groups[0]));
 		find_groups(NULL, NULL, uname, c->groups, &c->ngroups);
+	}
+	/* SupplementaryGroups=: added to those (systemd), each once. */
+	for (char **g = d->cfg.supp_groups; g && *g; g++) {
+		gid_t gid;
+		bool dup = false;
+
+		if (!find_groups(*g, &gid, NULL, NULL, NULL)) {
+			if (!numeric(*g, &v))
+				return errno = ESRCH, -1;
+			gid = (gid_t)v;
+		}
+		for (int i = 0; i < c->ngroups; i++)
+			dup |= c->groups[i] == gid;
+		if (dup)
+			continue;
+		if (c->ngroups == (int)(sizeof(c->groups) / sizeof(c->groups[0])))
+			return errno = E2BIG, -1;
+		c->groups[c->ngroups++] = gid;
 	}
 	return 0;
 }
@@ -288,7 +318,7 @@ static int resolve_creds(const struct drv *d, struct creds *c)
 /* Take @c and NoNewPrivileges=: system calls only, last before exec. */
 static int drop_privileges(const struct drv *d, const struct creds *c)
 {
-	if ((d->cfg.user || d->cfg.group) &&
+	if ((d->cfg.user || d->cfg.group || d->cfg.supp_groups) &&
 	    (setgroups((size_t)c->ngroups, c->groups) < 0 || setresgid(c->gid, c->gid, c->gid) < 0))
 		return -1;
 	if (d->cfg.user && setresuid(c->uid, c->uid, c->uid) < 0)
@@ -299,8 +329,9 @@ static int drop_privileges(const struct drv *d, const struct creds *c)
 }
 
 /* Runs in the child; returns only on failure, with errno set. */
-static void child(struct drv *d, struct child_env *ce, const struct creds *cr, int cred_err,
-		  int outfd, int *errfd, pid_t parent)
+static void child(struct drv *d, const struct devfds *dev, const struct sock_fprog *prog,
+		  struct child_env *ce, const struct creds *cr, int cred_err, int outfd, int *errfd,
+		  pid_t parent)
 {
 	sigset_t none;
 	int nullfd;
@@ -325,11 +356,12 @@ static void child(struct drv *d, struct child_env *ce, const struct creds *cr, i
 	if (nullfd < 0 || dup2(nullfd, STDIN_FILENO) < 0 ||
 	    dup2(outfd, STDOUT_FILENO) < 0 || dup2(outfd, STDERR_FILENO) < 0)
 		return;
-	/* Passed fds: the Listen= socket, the IPC socket, then the fd store, as 3, 4, ...
-	 * First every source (and the exec-error pipe) moves above the
-	 * target range, so no dup2() below overwrites a source still needed. */
-	unsigned nfds = (d->listen_fd >= 0) + (d->ipc_fd >= 0) + d->fdstore.n, k = 0;
-	int src[2 + FDSTORE_MAX_LIMIT];
+	/* Passed fds: the Listen= socket, the IPC socket, the devices, then the
+	 * fd store, as 3, 4, ... First every source (and the exec-error pipe)
+	 * moves above the target range, so no dup2() below overwrites a
+	 * source still needed. */
+	unsigned nfds = (d->listen_fd >= 0) + (d->ipc_fd >= 0) + dev->n + d->fdstore.n, k = 0;
+	int src[2 + DEVFDS_MAX + FDSTORE_MAX_LIMIT];
 
 	if (nfds > 0) {
 		if ((*errfd = fcntl(*errfd, F_DUPFD_CLOEXEC, 3 + (int)nfds)) < 0)
@@ -338,6 +370,8 @@ static void child(struct drv *d, struct child_env *ce, const struct creds *cr, i
 			src[k++] = d->listen_fd;
 		if (d->ipc_fd >= 0)
 			src[k++] = d->ipc_fd;
+		for (unsigned i = 0; i < dev->n; i++)
+			src[k++] = dev->fd[i];
 		for (unsigned i = 0; i < d->fdstore.n; i++)
 			src[k++] = d->fdstore.v[i].fd;
 		for (unsigned i = 0; i < nfds; i++)
@@ -388,6 +422,14 @@ static void child(struct drv *d, struct child_env *ce, const struct creds *cr, i
 		errno = -errno;
 		return;
 	}
+	/* SystemCallFilter=: last, so that nothing above needs to be allowed;
+	 * from here on only exec (and the report of a failed one) runs.
+	 * no_new_privs first: the kernel requires it without CAP_SYS_ADMIN. */
+	if (prog->len && (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+			  prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, prog) < 0)) {
+		errno = -errno;
+		return;
+	}
 
 	/* `udrvctl upgrade --exec PATH` runs another program under the same
 	 * argv (the memory is the parent's: nothing in d is changed here). */
@@ -402,6 +444,8 @@ static void child(struct drv *d, struct child_env *ce, const struct creds *cr, i
 /* What the cloned child needs: it runs on its own stack, in our memory. */
 struct child_arg {
 	struct drv *d;
+	const struct devfds *dev;
+	const struct sock_fprog *prog;
 	struct child_env *ce;
 	struct creds cr;
 	int cred_err;
@@ -414,7 +458,7 @@ static int child_main(void *p)
 	struct child_arg *a = p;
 	int errfd = a->errfd, e;
 
-	child(a->d, a->ce, &a->cr, a->cred_err, a->outfd, &errfd, a->parent);
+	child(a->d, a->dev, a->prog, a->ce, &a->cr, a->cred_err, a->outfd, &errfd, a->parent);
 	e = errno;
 	if (write(errfd, &e, sizeof(e)) < 0)
 		_exit(127);
@@ -430,25 +474,44 @@ pid_t spawn_driver(struct drv *d, int *pidfd, int *logfd, int *exec_errno)
 	int out[2], errp[2], e, child_errno = 0;
 	struct child_env ce;
 	struct child_arg arg;
+	struct devfds dev;
+	struct sock_fprog prog;
 	sigset_t all, old;
 	ssize_t n;
 	pid_t pid;
 
-	if (build_env(d, (d->listen_fd >= 0) + (d->ipc_fd >= 0) + d->fdstore.n, &ce) < 0) {
+	/* Device=: opened here, as root, for this instance only. */
+	d->start_err[0] = '\0';
+	e = devices_open(d->cfg.device, &dev, d->start_err, sizeof(d->start_err));
+	if (e < 0)
+		return e;
+	/* SystemCallFilter=: built here, only loaded by the child. */
+	e = seccomp_build((const char *const *)d->cfg.syscall_filter, &prog, d->start_err,
+			  sizeof(d->start_err));
+	if (e < 0) {
+		devices_close(&dev);
+		return e;
+	}
+	if (build_env(d, &dev, (d->listen_fd >= 0) + (d->ipc_fd >= 0) + dev.n + d->fdstore.n,
+		      &ce) < 0) {
 		free_env(&ce);
+		devices_close(&dev);
+		seccomp_prog_free(&prog);
 		return -ENOMEM;
 	}
 	if (pipe2(out, O_CLOEXEC) < 0) {
 		e = -errno;
 		free_env(&ce);
+		devices_close(&dev);
+		seccomp_prog_free(&prog);
 		return e;
 	}
 	if (pipe2(errp, O_CLOEXEC) < 0) {
 		e = -errno;
 		goto err_out;
 	}
-	arg = (struct child_arg){ .d = d, .ce = &ce, .outfd = out[1], .errfd = errp[1],
-				  .parent = getpid() };
+	arg = (struct child_arg){ .d = d, .dev = &dev, .prog = &prog, .ce = &ce, .outfd = out[1],
+				  .errfd = errp[1], .parent = getpid() };
 	/* Who the driver runs as: /etc is read here, the child only makes
 	 * system calls. */
 	if (resolve_creds(d, &arg.cr) < 0)
@@ -461,6 +524,8 @@ pid_t spawn_driver(struct drv *d, int *pidfd, int *logfd, int *exec_errno)
 	e = -errno;
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	free_env(&ce);
+	devices_close(&dev); /* the child has its copies (or is gone) */
+	seccomp_prog_free(&prog);
 	if (pid < 0)
 		goto err_errp;
 	/* Both sides set the group, so it is in place whichever runs first. */
@@ -492,5 +557,7 @@ err_out:
 	close(out[0]);
 	close(out[1]);
 	free_env(&ce);
+	devices_close(&dev);
+	seccomp_prog_free(&prog);
 	return e;
 }

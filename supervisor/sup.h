@@ -15,6 +15,8 @@
  *   out.c      the supervisor's stdout: never blocks the loop
  *   fdstore.c  the per-driver fd store (FDSTORE=1)
  *   ipc.c      the IPC=yes socket held for a driver's clients
+ *   devices.c  Device=: the device fds opened for a driver and passed to it
+ *   seccomp.c  SystemCallFilter=: the BPF program, the report of a violation
  *   proto.c    the notify and control wire formats, parsed (pure, fuzzed)
  *   config.c, policy.c  pure parsing and policy (unit-tested)
  */
@@ -91,6 +93,8 @@ struct drv {
 	bool ready;
 	bool watchdog_fired;
 	bool start_timeout_fired;
+	char seccomp_why[96]; /* killed by its SystemCallFilter=: which call ("" otherwise) */
+	char start_err[160];  /* could not start before exec (Device=, SystemCallFilter=): why */
 	int exec_errno;     /* the child could not exec: this errno; -errno: could not
 	                     * take User=/Group=/NoNewPrivileges= */
 	uint64_t started_at, ready_at; /* CLOCK_MONOTONIC usec */
@@ -190,6 +194,32 @@ void drv_set_exec(struct drv *d, char *path, bool trial);
 
 /* spawn.c: fork/exec; returns the pid (>0) or -errno. */
 pid_t spawn_driver(struct drv *d, int *pidfd, int *logfd, int *exec_errno);
+
+/* devices.c: the fds of one Device= spec, opened at each launch. */
+#define DEVFDS_MAX 3
+struct devfds {
+	int fd[DEVFDS_MAX];        /* close-on-exec */
+	const char *name[DEVFDS_MAX]; /* "udrv-uio", "udrv-vfio-group", ... */
+	unsigned n;
+};
+/* devices_open - open what @spec (NULL: nothing) names, as root, for
+ * passing. 0, or -errno with @err = "cannot open device SPEC: why". */
+int devices_open(const char *spec, struct devfds *df, char *err, size_t errlen);
+void devices_close(struct devfds *df);
+/* devices_names - append ":name..." (no ':' first when @off is 0) to @buf
+ * at @off. The new length, or -ENOSPC. */
+int devices_names(const struct devfds *df, char *buf, size_t len, size_t off);
+
+/* seccomp.c: SystemCallFilter= */
+struct sock_fprog;
+/* seccomp_build - the BPF program of SystemCallFilter= @names (NULL or
+ * empty: none, prog->len 0) for prctl(PR_SET_SECCOMP). 0, or -errno with
+ * @err naming the problem (an unknown name, no libseccomp). */
+int seccomp_build(const char *const *names, struct sock_fprog *prog, char *err, size_t errlen);
+void seccomp_prog_free(struct sock_fprog *prog);
+/* seccomp_explain - which system call killed @pid ("system call 41 (socket)
+ * not allowed"), from the kernel's audit record; waits up to 500 ms for it. */
+void seccomp_explain(pid_t pid, char *buf, size_t len);
 
 /* ipc.c */
 int runtime_dir_create(const char *dir); /* mkdir -p, 0755; 0 or -errno */

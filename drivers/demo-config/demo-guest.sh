@@ -16,6 +16,10 @@ if ! command -v pgrep >/dev/null 2>&1; then
 	}
 fi
 mkdir -p /run/udrv
+# The drivers run as nobody (User= in their units); the guest has no users.
+grep -q '^nobody:' /etc/passwd 2>/dev/null ||
+	echo 'nobody:x:65534:65534:nobody:/nonexistent:/bin/false' >> /etc/passwd
+grep -q '^nogroup:' /etc/group 2>/dev/null || echo 'nogroup:x:65534:' >> /etc/group
 
 echo '$ driver_supervisor --config /etc/udrv.d &'
 driver_supervisor --config /etc/udrv.d &
@@ -24,6 +28,17 @@ sleep "$blink"
 
 echo '$ udrvctl status'
 udrvctl status
+
+# Who the drivers run as, the only device files they hold (the fds the
+# supervisor opened for them), and their seccomp filter (mode 2).
+echo '$ ps -o pid,user,args | grep _driver'
+ps -o pid,user,args | grep '[_]driver'
+for d in gpio_driver timer_driver; do
+	echo "\$ ls -l /proc/\$(pgrep $d)/fd | grep /dev/"
+	ls -l "/proc/$(pgrep $d)/fd" | grep /dev/ | sed 's/.* \([0-9]* -> \)/fd \1/'
+	echo "\$ grep -E 'NoNewPrivs|Seccomp:' /proc/\$(pgrep $d)/status"
+	grep -E 'NoNewPrivs|Seccomp:' "/proc/$(pgrep $d)/status"
+done
 sleep 1
 
 echo '$ kill -SEGV $(pgrep gpio_driver)'
@@ -32,6 +47,8 @@ sleep "$blink"
 
 echo '$ udrvctl status'
 udrvctl status
+echo '$ ps -o pid,user,args | grep _driver'
+ps -o pid,user,args | grep '[_]driver'
 
 echo '$ kill -TERM $(pgrep driver_supervisor)'
 kill -TERM "$sup"

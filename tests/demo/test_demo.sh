@@ -5,7 +5,8 @@
 # `kill -SEGV` the supervisor reports the crash and restarts gpio_driver,
 # which maps and blinks again; timer_driver keeps ticking across the crash
 # (never restarted, same pid); `udrvctl status` shows the restart; the
-# supervisor stops everything cleanly with the pin left low. gpio_driver
+# supervisor stops everything cleanly with the pin left low. Both drivers run
+# as nobody with only their own device fd (Device=, passed by the supervisor). gpio_driver
 # keeps its toggle count in the supervisor's fd store (udrv_state_open): the
 # restarted instance says what it restored and counts on from there.
 set -u
@@ -34,6 +35,21 @@ check "blinking before the crash" has '^\[driver\] LED on pin 17 blinking$' "$b"
 check "levels read back before the crash" has '^\[driver\] pin 17 level=[01] \(toggle [0-9]+\)$' "$b"
 check "timer ticking before the crash" has '^\[timer\] ticks=[0-9]+ missed=[0-9]+ rate=' "$b"
 check "status before: both running, no restarts" sh -c "grep -Eq '^gpio_driver +running +[0-9]+ +0 ' $b && grep -Eq '^timer_driver +running +[0-9]+ +0 ' $b"
+
+# Least privilege (issue 10): both drivers run as nobody (User=), and the
+# only device files they hold are their own UIO node, passed by the
+# supervisor (Device=), besides stdin (/dev/null).
+for d in gpio_driver timer_driver; do
+	check "$d runs as nobody" grep -Eq "^ *[0-9]+ +(nobody|65534) +/bin/$d " "$b"
+	awk -v d="$d" '$0 ~ "^\\$ ls -l /proc/.*pgrep " d "\\)" {on = 1; next} /^\$/ {on = 0} on' "$b" > "$tmp/fds-$d"
+	devs=$(sed -n 's/^fd [0-9]* -> //p' "$tmp/fds-$d" | grep -v '^/dev/null$' | sort -u | tr '\n' ' ')
+	check "$d holds only its own UIO node (${devs:-none})" sh -c "echo '$devs' | grep -Eq '^/dev/uio[0-9]+ \$'"
+done
+check "both run with no_new_privs and a seccomp filter (SystemCallFilter=)" \
+	sh -c "[ \$(grep -Ec '^NoNewPrivs:[[:space:]]+1$' $b) = 2 ] && [ \$(grep -Ec '^Seccomp:[[:space:]]+2$' $b) = 2 ]"
+check "gpio_driver and timer_driver hold different nodes" \
+	sh -c "! cmp -s '$tmp/fds-gpio_driver' '$tmp/fds-timer_driver'"
+check "restarted gpio_driver runs as nobody" grep -Eq "^ *[0-9]+ +(nobody|65534) +/bin/gpio_driver " "$a"
 
 check "crash reported as SIGSEGV, restarting" has '^\[sup\] gpio_driver crashed \(SIGSEGV\), restarting' "$a"
 check "relaunched after the crash" has '^\[sup\] launching gpio_driver$' "$r"

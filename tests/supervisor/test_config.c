@@ -380,6 +380,49 @@ static void test_ipc_keys(void **state)
 	}
 }
 
+/* List keys (SupplementaryGroups=, SystemCallFilter=): words accumulate over repeated
+ * assignments, an empty assignment empties the list, bad words are named. */
+static void test_list_keys(void **state)
+{
+	struct drv_config c;
+	char err[SUP_ERR_MAX] = "";
+
+	(void)state;
+	assert_int_equal(config_parse_buf("d/x.driver", "[Driver]\nExecStart=/bin/x\n"
+					  "SupplementaryGroups=gpio 20\nSupplementaryGroups=dialout\n",
+					  &c, err, sizeof(err)), 0);
+	assert_string_equal(c.supp_groups[0], "gpio");
+	assert_string_equal(c.supp_groups[1], "20");
+	assert_string_equal(c.supp_groups[2], "dialout");
+	assert_null(c.supp_groups[3]);
+	config_free(&c);
+	assert_int_equal(config_parse_buf("d/x.driver", "[Driver]\nExecStart=/bin/x\n"
+					  "SupplementaryGroups=gpio\nSupplementaryGroups=\n"
+					  "SupplementaryGroups=i2c\n", &c, err, sizeof(err)), 0);
+	assert_string_equal(c.supp_groups[0], "i2c");
+	assert_null(c.supp_groups[1]);
+	config_free(&c);
+	assert_int_equal(config_parse_buf("d/x.driver", "[Driver]\nExecStart=/bin/x\n"
+					  "SupplementaryGroups=gpio a:b\n", &c, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "d/x.driver:3: SupplementaryGroups: 'a:b' is not a group name or number");
+	/* SystemCallFilter=: a '~' assignment marks each of its words */
+	assert_int_equal(config_parse_buf("d/x.driver", "[Driver]\nExecStart=/bin/x\n"
+					  "SystemCallFilter=read write\nSystemCallFilter=~ write ioctl\n",
+					  &c, err, sizeof(err)), 0);
+	assert_string_equal(c.syscall_filter[0], "read");
+	assert_string_equal(c.syscall_filter[1], "write");
+	assert_string_equal(c.syscall_filter[2], "~write");
+	assert_string_equal(c.syscall_filter[3], "~ioctl");
+	assert_null(c.syscall_filter[4]);
+	config_free(&c);
+	assert_int_equal(config_parse_buf("d/x.driver", "[Driver]\nExecStart=/bin/x\n"
+					  "SystemCallFilter=~\n", &c, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "d/x.driver:3: SystemCallFilter: '~' without system call names");
+	assert_int_equal(config_parse_buf("d/x.driver", "[Driver]\nExecStart=/bin/x\n"
+					  "SystemCallFilter=read:EPERM\n", &c, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "d/x.driver:3: SystemCallFilter: 'read:EPERM' is not a system call name");
+}
+
 /* Every default the key table documents (--list-keys, the man page) is the
  * default config_defaults() really applies: writing KEY=DEFAULT changes
  * nothing. String keys without a default are left out. */
@@ -433,6 +476,7 @@ int main(void)
 		cmocka_unit_test(test_config_equal),
 		cmocka_unit_test(test_ipc_keys),
 		cmocka_unit_test(test_key_table_defaults),
+		cmocka_unit_test(test_list_keys),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
