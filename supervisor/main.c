@@ -393,7 +393,8 @@ static bool environ_has(const char *pid, const char *want)
  * process inherits, NOTIFY_SOCKET=$UDRV_RUNTIME_DIR/notify (the lock says
  * no living supervisor uses that dir): SIGTERM-ignoring ones, their
  * children and setsid() grandchildren alike. A process that rewrote its
- * environment escapes this; per-driver cgroups would not let it (not done).
+ * environment escapes this scan, not the per-driver cgroups (cgroup.c,
+ * cgroup_init() kills what is left in them), which is why both run.
  */
 static void kill_leftovers(void)
 {
@@ -537,12 +538,14 @@ int main(int argc, char **argv)
 			r == -ENOTSOCK ? "exists and is not a socket; not removing it" : strerror(-r));
 		return 1;
 	}
-	kill_leftovers();
+	cgroup_init();    /* leftovers in our cgroups first: all of them, */
+	kill_leftovers(); /* then those found by environment (no cgroups) */
 	r = control_open(control);
 	if (r < 0) {
 		fprintf(stderr, "driver_supervisor: control socket %s: %s\n", control,
 			r == -EADDRINUSE ? "in use by a running supervisor" :
 			r == -ENOTSOCK ? "exists and is not a socket; not removing it" : strerror(-r));
+		cgroup_done();
 		return 1;
 	}
 	r = setup_self_watchdog();
@@ -552,6 +555,7 @@ int main(int argc, char **argv)
 	if (sup_reload(true) < 0) {
 		fprintf(stderr, "driver_supervisor: cannot read config %s\n", sup.config_path);
 		control_close();
+		cgroup_done();
 		return 1;
 	}
 	udrv_notify("READY=1\nSTATUS=supervising");
@@ -567,6 +571,7 @@ int main(int argc, char **argv)
 		sup.drivers = d->next;
 		drv_free(d);
 	}
+	cgroup_done();
 	notify_close();
 	close(sup.sigfd);
 	if (sup.self_wdfd >= 0)

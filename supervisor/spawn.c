@@ -25,6 +25,10 @@
  * filled in by the child. Signals are blocked around clone() so that no
  * handler of ours runs in the child before it resets the dispositions.
  *
+ * The driver's cgroup (cgroup.c): the parent opens its cgroup.procs, the
+ * child writes "0" to it first thing (it moves itself), so the driver and
+ * all it starts are in it before the exec.
+ *
  * Least privilege (User=, Group=, NoNewPrivileges=, Limit*=): the parent
  * resolves the user and groups from /etc/passwd and /etc/group
  * (resolve_creds); the child sets the limits, then setgroups/setresgid/
@@ -300,10 +304,17 @@ static int drop_privileges(const struct drv *d, const struct creds *c)
 
 /* Runs in the child; returns only on failure, with errno set. */
 static void child(struct drv *d, struct child_env *ce, const struct creds *cr, int cred_err,
-		  int outfd, int *errfd, pid_t parent)
+		  int outfd, int *errfd, pid_t parent, int cgfd)
 {
 	sigset_t none;
 	int nullfd;
+
+	/* Into the driver's own cgroup (cgroup.c) first, so that whatever it
+	 * starts is there too; while still root, as the cgroup files are. */
+	if (cgfd >= 0 && write(cgfd, "0", 1) < 0) {
+		errno = -errno;
+		return;
+	}
 
 	/* If the supervisor itself dies (SIGKILL, crash), its drivers get
 	 * SIGTERM: orphans would keep their devices (a VFIO group opens only
@@ -406,6 +417,7 @@ struct child_arg {
 	struct creds cr;
 	int cred_err;
 	int outfd, errfd;
+	int cgfd;          /* the driver cgroup's cgroup.procs, -1 without */
 	pid_t parent;
 };
 
@@ -414,7 +426,7 @@ static int child_main(void *p)
 	struct child_arg *a = p;
 	int errfd = a->errfd, e;
 
-	child(a->d, a->ce, &a->cr, a->cred_err, a->outfd, &errfd, a->parent);
+	child(a->d, a->ce, &a->cr, a->cred_err, a->outfd, &errfd, a->parent, a->cgfd);
 	e = errno;
 	if (write(errfd, &e, sizeof(e)) < 0)
 		_exit(127);
@@ -434,21 +446,27 @@ pid_t spawn_driver(struct drv *d, int *pidfd, int *logfd, int *exec_errno)
 	ssize_t n;
 	pid_t pid;
 
+	int cgfd;
+
+	e = cgroup_prepare(d, &cgfd);
+	if (e < 0)
+		return e;
 	if (build_env(d, (d->listen_fd >= 0) + (d->ipc_fd >= 0) + d->fdstore.n, &ce) < 0) {
 		free_env(&ce);
-		return -ENOMEM;
+		e = -ENOMEM;
+		goto err_cg;
 	}
 	if (pipe2(out, O_CLOEXEC) < 0) {
 		e = -errno;
 		free_env(&ce);
-		return e;
+		goto err_cg;
 	}
 	if (pipe2(errp, O_CLOEXEC) < 0) {
 		e = -errno;
 		goto err_out;
 	}
 	arg = (struct child_arg){ .d = d, .ce = &ce, .outfd = out[1], .errfd = errp[1],
-				  .parent = getpid() };
+				  .cgfd = cgfd, .parent = getpid() };
 	/* Who the driver runs as: /etc is read here, the child only makes
 	 * system calls. */
 	if (resolve_creds(d, &arg.cr) < 0)
@@ -463,6 +481,9 @@ pid_t spawn_driver(struct drv *d, int *pidfd, int *logfd, int *exec_errno)
 	free_env(&ce);
 	if (pid < 0)
 		goto err_errp;
+	if (cgfd >= 0)
+		close(cgfd);
+	cgfd = -1;
 	/* Both sides set the group, so it is in place whichever runs first. */
 	setpgid(pid, pid);
 	close(out[1]);
@@ -492,5 +513,8 @@ err_out:
 	close(out[0]);
 	close(out[1]);
 	free_env(&ce);
+err_cg:
+	if (cgfd >= 0)
+		close(cgfd);
 	return e;
 }

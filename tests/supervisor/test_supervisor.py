@@ -178,6 +178,15 @@ class Sup:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        try:  # a failed test may leave the cgroups of a supervisor it killed
+            with open(os.path.join(self.run_dir, "cgroup")) as f:
+                cg = f.read().strip()
+            for sub in os.listdir(cg):
+                if os.path.isdir(os.path.join(cg, sub)):
+                    os.rmdir(os.path.join(cg, sub))
+            os.rmdir(cg)
+        except OSError:
+            pass
         shutil.rmtree(self.dir, ignore_errors=True)
         for f in self.extra_files:
             try:
@@ -1557,6 +1566,98 @@ def test_limits():
         s.stop()
     finally:
         s.cleanup()
+
+
+def cgroups_used(s):
+    """The supervisor made cgroups (cgroup2 mounted, allowed to create them)."""
+    s.wait(lambda: "[sup] cgroups:" in s.output(), 10, "the cgroups line")
+    return "[sup] cgroups: one per driver under " in s.output()
+
+
+def cgroup_of(pid):
+    with open(f"/proc/{pid}/cgroup") as f:
+        return [l[3:] for l in f.read().splitlines() if l.startswith("0::")][0]
+
+
+# Ignores SIGTERM; a setsid() grandchild with an empty environment (escapes
+# both the process group and the NOTIFY_SOCKET scan), a child that moves to
+# another process group, and the main process itself.
+ESCAPER = ("ExecStart=/bin/sh -c 'trap \"\" TERM; setsid env -i sleep {n} & "
+           "{py} -c \"import os,time; os.setpgid(0,0); time.sleep(1000)\" {n} & "
+           "exec sleep {n1}'\nType=simple\nTimeoutStopSec=300ms\n")
+
+
+def escaper_pids(n):
+    return descendants_with(f"sleep\0{n}\0") + descendants_with(f"\0{n}\0") + \
+        descendants_with(f"sleep\0{n + 1}\0")
+
+
+def test_cgroup_stop_reaches_every_process():
+    """With a cgroup per driver, stop kills setsid() grandchildren and group
+    hoppers that ignore SIGTERM, and completes only when all are gone."""
+    n = 300000 + os.getpid() % 100000
+    s = Sup({"esc": ESCAPER.format(n=n, n1=n + 1, py=sys.executable)})
+    try:
+        if not cgroups_used(s):
+            print("    skip: no cgroups here: " + [l for l in s.output().splitlines()
+                                                  if "cgroups:" in l][0])
+            s.stop()
+            return
+        st = s.wait_state("esc", lambda x: x["state"] == "running", 10, "running")
+        s.wait(lambda: len(set(escaper_pids(n))) == 3, 10, "three processes")
+        check(cgroup_of(st["pid"]).endswith("/esc.driver"), cgroup_of(st["pid"]))
+        for p in set(escaper_pids(n)):
+            check(cgroup_of(p) == cgroup_of(st["pid"]), f"pid {p} in {cgroup_of(p)}")
+        r = s.udrvctl("stop", "esc")
+        check("esc is stopped" in r.stdout, r.stdout)
+        left = set(escaper_pids(n))
+        check(not left, f"alive after stop: {left}")
+        s.udrvctl("start", "esc")
+        s.wait(lambda: len(set(escaper_pids(n))) == 3, 10, "three processes again")
+        s.stop()
+        check(not escaper_pids(n), "alive after the supervisor stopped")
+        check(not os.path.exists(os.path.join(s.run_dir, "cgroup")), "state file removed")
+    finally:
+        s.cleanup()
+        for p in set(escaper_pids(n)):
+            os.kill(p, signal.SIGKILL)
+
+
+def test_cgroup_kill9_leftovers_killed():
+    """kill -9 of the supervisor; the escapers (one with no NOTIFY_SOCKET in
+    its environment) are found in the cgroups and killed by the next
+    supervisor, which runs one copy."""
+    n = 400000 + os.getpid() % 100000
+    s = Sup({"esc": ESCAPER.format(n=n, n1=n + 1, py=sys.executable)})
+    try:
+        if not cgroups_used(s):
+            print("    skip: no cgroups here")
+            s.stop()
+            return
+        s.wait(lambda: len(set(escaper_pids(n))) == 3, 10, "three processes")
+        old = set(escaper_pids(n))
+        s.proc.kill()
+        s.proc.wait()
+        time.sleep(0.3)
+        check(set(escaper_pids(n)) == old, "the scenario: all three outlive the supervisor")
+        with open(os.path.join(s.run_dir, "cgroup")) as f:
+            cg = f.read().strip()
+        check(os.path.isdir(cg + "/esc.driver"), f"{cg}/esc.driver")
+        s.out.close()
+        s.out = open(s.out_path, "a")
+        s.proc = subprocess.Popen([SUP, "--config", s.conf, "--control", s.ctl,
+                                   "--runtime-dir", s.run_dir], stdout=s.out, stderr=subprocess.STDOUT)
+        s.wait(lambda: s.udrvctl("status", check_rc=False).returncode == 0, 10, "new supervisor up")
+        for p in old:
+            check(not alive(p), f"pid {p} left by the dead supervisor still alive")
+        check("killed 3 process(es) left by a previous supervisor" in s.output() and
+              "(cgroups)" in s.output(), s.output())
+        s.wait(lambda: len(set(escaper_pids(n))) == 3, 10, "one new copy")
+        s.stop()
+    finally:
+        s.cleanup()
+        for p in set(escaper_pids(n)):
+            os.kill(p, signal.SIGKILL)
 
 
 TESTS = [(n, f) for n, f in list(globals().items()) if n.startswith("test_") and callable(f)]
