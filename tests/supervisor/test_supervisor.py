@@ -1660,6 +1660,55 @@ def test_cgroup_kill9_leftovers_killed():
             os.kill(p, signal.SIGKILL)
 
 
+ORPHAN = r"""
+import os, socket, sys, time
+if os.fork():              # the parent exits: the child is an orphan, not in b's pid tree
+    os._exit(0)
+time.sleep(0.2)
+fd = os.memfd_create("x")
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.sendmsg([b"STATUS=from b's orphan\nFDSTORE=1\nFDNAME=orphan"],
+          [(socket.SOL_SOCKET, socket.SCM_RIGHTS, fd.to_bytes(4, sys.byteorder))],
+          0, os.environ["NOTIFY_SOCKET"])
+open(sys.argv[1], "w").close()
+time.sleep(1000)
+"""
+
+
+def test_notify_only_from_own_cgroup():
+    """A setsid() orphan of driver b (another session and process group,
+    no longer in b's pid tree) speaks as b, never as a, when b has a cgroup;
+    a process outside every driver is not heard."""
+    s = Sup({"a": "ExecStart=@DRV@ --status mine\n"})
+    try:
+        use_cg = cgroups_used(s)
+        s.wait_state("a", lambda x: x["state"] == "running" and x["status"] == "mine", 10, "a up")
+        with open(s.path("orphan.py"), "w") as f:
+            f.write(ORPHAN)
+        out = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        out.sendto(b"STATUS=outsider", os.path.join(s.run_dir, "notify"))
+        s.write_unit("b", f"ExecStart=/bin/sh -c 'setsid {sys.executable} {s.path('orphan.py')} "
+                          f"{s.path('sent')}; exec sleep 1000'\nType=simple\n")
+        s.proc.send_signal(signal.SIGHUP)
+        s.wait(lambda: os.path.exists(s.path("sent")), 20, "the orphan's message sent")
+        if use_cg:
+            st = s.wait_state("b", lambda x: x["status"] == "from b's orphan", 10,
+                              "b's orphan counts as b (its cgroup)")
+            check(st["fdstore"] == 1, f"b stored the orphan's fd: {st}")
+        else:
+            print("    no cgroups: the orphan is nobody's (pid tree)")
+            time.sleep(1)
+            check(s.status("b")["status"] == "", f"b: {s.status('b')}")
+        st = s.status("a")
+        check(st["status"] == "mine" and st["fdstore"] == 0, f"a was spoken for: {st}")
+        check("outsider" not in json.dumps(s.status()), "an outsider was heard")
+        s.stop()
+    finally:
+        s.cleanup()
+        for p in descendants_with(s.path("orphan.py")):
+            os.kill(p, signal.SIGKILL)
+
+
 TESTS = [(n, f) for n, f in list(globals().items()) if n.startswith("test_") and callable(f)]
 
 
