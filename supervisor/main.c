@@ -4,6 +4,7 @@
  * crash or hang, and answer udrvctl.
  *
  *   driver_supervisor [--config DIR|FILE] [--control PATH] [--runtime-dir DIR]
+ *                     [--read-group GROUP] [--admin-group GROUP]
  *
  * SIGTERM/SIGINT: stop every driver (SIGTERM, SIGKILL after TimeoutStopSec)
  * and exit 0. SIGHUP: re-read the config (drivers added, removed, changed).
@@ -247,6 +248,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: driver_supervisor [--config DIR|FILE] [--control PATH] [--runtime-dir DIR]\n"
+		"                         [--read-group GROUP] [--admin-group GROUP]\n"
 		"  --config DIR|FILE  driver units NAME.driver (default " DEFAULT_CONFIG ")\n"
 		"  --control PATH     control socket for udrvctl (default $UDRV_CONTROL or\n"
 		"                     " DEFAULT_CONTROL ")\n"
@@ -255,6 +257,9 @@ static void usage(FILE *f)
 		"                     " DEFAULT_RUNTIME_DIR ")\n"
 		"  --client-timeout T a udrvctl client must send its request (and read the\n"
 		"                     reply) within T (default 10s)\n"
+		"  --read-group GROUP its members may use udrvctl status and log\n"
+		"  --admin-group GROUP  its members may do everything root can (start,\n"
+		"                     stop, restart, upgrade, reset-failed, status, log)\n"
 		"Signals: SIGTERM stops all drivers and exits, SIGHUP reloads the config.\n");
 }
 
@@ -452,6 +457,8 @@ int main(int argc, char **argv)
 		{ "control", required_argument, NULL, 's' },
 		{ "client-timeout", required_argument, NULL, 't' },
 		{ "runtime-dir", required_argument, NULL, 'r' },
+		{ "read-group", required_argument, NULL, 'g' },
+		{ "admin-group", required_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },
 		/* hidden: the unit keys and their defaults, for tests/man */
 		{ "list-keys", no_argument, NULL, 'K' },
@@ -475,6 +482,15 @@ int main(int argc, char **argv)
 			    sup.client_timeout_usec == 0) {
 				fprintf(stderr, "driver_supervisor: --client-timeout: '%s' is not a "
 					"time above 0 (such as 10s or 500ms)\n", optarg);
+				return 2;
+			}
+			break;
+		case 'g':
+		case 'G':
+			if (control_set_group(opt == 'G', optarg) < 0) {
+				fprintf(stderr, "driver_supervisor: --%s: no group '%s' in /etc/group "
+					"(and not a number)\n", opt == 'G' ? "admin-group" : "read-group",
+					optarg);
 				return 2;
 			}
 			break;

@@ -234,6 +234,9 @@ void notify_close(void);
 void notify_drain(void);
 
 /* control.c */
+/* control_set_group - --read-group (@admin false) or --admin-group: @name
+ * from /etc/group, or a number. 0, or -ESRCH when there is no such group. */
+int control_set_group(bool admin, const char *name);
 int control_open(const char *path);
 void control_close(void);
 void control_on_accept(void);

@@ -1709,6 +1709,60 @@ def test_notify_only_from_own_cgroup():
             os.kill(p, signal.SIGKILL)
 
 
+def test_control_access_by_group():
+    """--read-group: status and log only; --admin-group: start/stop/restart
+    too; anyone else is refused, each said plainly by udrvctl (SO_PEERCRED,
+    the peer's gid and supplementary groups)."""
+    s = Sup({"a": "ExecStart=@DRV@\n"}, args=["--read-group", "60001", "--admin-group", "60002"])
+    try:
+        os.chmod(s.dir, 0o755)  # the socket must be reachable for other users
+        s.wait_state("a", lambda x: x["state"] == "running", 10, "running")
+
+        def as_user(groups, *args, gid=65534):
+            return subprocess.run([CTL, "--control", s.ctl] + list(args), capture_output=True,
+                                  text=True, timeout=30, user=65534, group=gid,
+                                  extra_groups=groups)
+
+        r = as_user([], "status")
+        check(r.returncode == 1 and "permission denied: uid 65534 may not use this supervisor "
+              "(allowed: root, group 60002 (--admin-group), group 60001 (--read-group, status "
+              "and log only))" in r.stderr, f"stranger: rc {r.returncode}: {r.stderr}")
+        for groups, gid in (([60001], 65534), ([], 60001)):
+            r = as_user(groups, "status", "a", gid=gid)
+            check(r.returncode == 0 and "a" in r.stdout, f"reader status: {r.stderr}")
+            check(as_user(groups, "log", "a", gid=gid).returncode == 0, "reader log")
+            for cmd in ("stop", "restart", "start", "reset-failed", "upgrade"):
+                r = as_user(groups, cmd, "a", gid=gid)
+                check(r.returncode == 1 and f"permission denied: {cmd} needs root, group 60002 "
+                      "(--admin-group); uid 65534 is in group 60001 (--read-group), which may "
+                      "only read (status, log)" in r.stderr, f"reader {cmd}: {r.stderr}")
+        check(s.status("a")["state"] == "running", "a reader changed nothing")
+        r = as_user([60002], "stop", "a")
+        check(r.returncode == 0 and "a is stopped" in r.stdout, f"admin stop: {r.stderr}")
+        r = as_user([60001, 60002], "start", "a")
+        check(r.returncode == 0 and "a is running" in r.stdout, f"admin start: {r.stderr}")
+        check(stat.S_IMODE(os.stat(s.ctl).st_mode) == 0o666, "socket mode with groups")
+        s.stop()
+        # Without group options the socket is owner-only: udrvctl says so.
+        s2 = Sup({"a": "ExecStart=@DRV@\n"})
+        try:
+            os.chmod(s2.dir, 0o755)
+            check(not os.stat(s2.ctl).st_mode & 0o077, "socket owner-only without groups")
+            r = subprocess.run([CTL, "--control", s2.ctl, "status"], capture_output=True,
+                               text=True, timeout=30, user=65534, group=65534, extra_groups=[])
+            check(r.returncode == 3 and "udrvctl: permission denied: the control socket" in
+                  r.stderr, f"rc {r.returncode}: {r.stderr}")
+            s2.stop()
+        finally:
+            s2.cleanup()
+        r = subprocess.run([SUP, "--read-group", "no-such-group-xyz"], capture_output=True,
+                           text=True, timeout=30)
+        check(r.returncode == 2 and "--read-group: no group 'no-such-group-xyz'" in r.stderr,
+              r.stderr)
+    finally:
+        s.cleanup()
+
+
 TESTS = [(n, f) for n, f in list(globals().items()) if n.startswith("test_") and callable(f)]
 
 
