@@ -25,6 +25,9 @@
  * udrv.RUNTIME; $RUNTIME/cgroup names it, for a successor started from
  * another cgroup. Both are emptied (everything in them killed) at start-up.
  *
+ * TasksMax= and MemoryMax= go into the driver's pids.max and memory.max,
+ * the controllers enabled below OWN on first use.
+ *
  * The child joins its cgroup itself, by writing "0" to the cgroup.procs
  * file the parent opened (spawn.c): one system call, before it execs.
  *
@@ -53,6 +56,7 @@ static char cg_mnt[PATH_MAX];  /* the cgroup2 mount point */
 static char cg_top[PATH_MAX];  /* OWN/udrv.RUNTIME, absolute (under cg_mnt) */
 static char cg_rel[PATH_MAX];  /* the same, as /proc/PID/cgroup shows it */
 static int cg_topfd = -1;      /* its directory, O_PATH */
+static int cg_basefd = -1;     /* OWN, O_PATH (controllers are enabled from there) */
 static bool cg_has_kill = true; /* cgroup.kill exists (Linux 5.14+) */
 
 bool cgroup_on(void)
@@ -400,6 +404,7 @@ void cgroup_init(void)
 		sup_log("cgroups: %s: %s; not used", cg_top, strerror(errno));
 		return;
 	}
+	cg_basefd = open(base, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	fd = open(state, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0 || dprintf(fd, "%s\n", cg_top) < 0)
 		sup_log("cgroups: cannot write %s: %s (a successor started elsewhere will not find "
@@ -426,6 +431,9 @@ void cgroup_done(void)
 	rmdir_below(cg_topfd, 0);
 	close(cg_topfd);
 	cg_topfd = -1;
+	if (cg_basefd >= 0)
+		close(cg_basefd);
+	cg_basefd = -1;
 	if (rmdir(cg_top) == 0) {
 		state_path(state, sizeof(state));
 		unlink(state);
@@ -445,6 +453,81 @@ static int drv_open(const struct drv *d)
 
 	drv_dir(d, name, sizeof(name));
 	return openat(cg_topfd, name, O_PATH | O_DIRECTORY | O_CLOEXEC);
+}
+
+/* Is @ctrl ("pids") a word of the file @name in @dirfd? */
+static bool has_word(int dirfd, const char *name, const char *ctrl)
+{
+	char buf[512];
+	size_t n = strlen(ctrl);
+
+	if (read_at(dirfd, name, buf, sizeof(buf)) <= 0)
+		return false;
+	for (char *p = buf; (p = strstr(p, ctrl)); p += n)
+		if ((p == buf || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\n' || !p[n]))
+			return true;
+	return false;
+}
+
+/* Make controller @ctrl available in the drivers' cgroups: enabled in
+ * OWN's and udrv.RUNTIME's cgroup.subtree_control. OWN must hold no
+ * processes for that (unless it is the root): see leave_base(). */
+static int enable_controller(const char *ctrl)
+{
+	char plus[32];
+	int r;
+
+	if (has_word(cg_topfd, "cgroup.subtree_control", ctrl))
+		return 0;
+	if (!has_word(cg_basefd, "cgroup.controllers", ctrl))
+		return -ENOENT; /* not in this kernel, or not given to us */
+	snprintf(plus, sizeof(plus), "+%s", ctrl);
+	if (!has_word(cg_basefd, "cgroup.subtree_control", ctrl) &&
+	    (r = write_at(cg_basefd, "cgroup.subtree_control", plus)) < 0)
+		return r;
+	return write_at(cg_topfd, "cgroup.subtree_control", plus);
+}
+
+/* TasksMax= and MemoryMax= into pids.max and memory.max of @d's cgroup
+ * @fd ("max" when not given, as a changed unit may have dropped them). A
+ * limit that cannot be set is logged and the driver starts all the same,
+ * as under systemd. */
+static void apply_limits(struct drv *d, int fd)
+{
+	const struct {
+		const char *ctrl, *file, *key;
+		uint64_t v;
+	} l[] = {
+		{ "pids", "pids.max", "TasksMax", d->cfg.tasks_max },
+		{ "memory", "memory.max", "MemoryMax", d->cfg.memory_max },
+	};
+
+	for (size_t i = 0; i < sizeof(l) / sizeof(l[0]); i++) {
+		char val[32];
+		int r = 0;
+
+		if (!l[i].v) {
+			if (faccessat(fd, l[i].file, F_OK, 0) == 0)
+				write_at(fd, l[i].file, "max");
+			continue;
+		}
+		if (l[i].v == UINT64_MAX)
+			snprintf(val, sizeof(val), "max");
+		else
+			snprintf(val, sizeof(val), "%llu", (unsigned long long)l[i].v);
+		if (cg_basefd < 0 || (r = enable_controller(l[i].ctrl)) < 0) {
+			sup_dlog(d, "%s: %s=%s not applied: cannot enable the %s controller below "
+				 "%s: %s", d->cfg.name, l[i].key, val, l[i].ctrl, cg_top,
+				 r == -ENOENT ? "not available there" :
+				 r == -EBUSY ? "other processes share the supervisor's cgroup" :
+				 strerror(r ? -r : EBADF));
+			continue;
+		}
+		r = write_at(fd, l[i].file, val);
+		if (r < 0)
+			sup_dlog(d, "%s: %s=%s not applied: %s: %s", d->cfg.name, l[i].key, val,
+				 l[i].file, strerror(-r));
+	}
 }
 
 int cgroup_prepare(struct drv *d, int *procs_fd)
@@ -476,6 +559,7 @@ int cgroup_prepare(struct drv *d, int *procs_fd)
 			return -EBUSY;
 		}
 	}
+	apply_limits(d, fd);
 	*procs_fd = openat(fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
 	close(fd);
 	if (*procs_fd < 0) {
