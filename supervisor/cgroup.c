@@ -18,7 +18,8 @@
  *                                  controllers can then be enabled in OWN
  *                                  (the "no internal processes" rule)
  *   OWN/udrv.RUNTIME/              one per supervisor: RUNTIME is its
- *                                  --runtime-dir, '/' as '-' ("run-udrv")
+ *                                  --runtime-dir, '/' as '-' ("run-udrv"),
+ *                                  other characters as systemd escapes them
  *   OWN/udrv.RUNTIME/NAME.driver   one per driver
  *
  * The runtime dir is locked (main.c), so a live supervisor owns its
@@ -318,8 +319,10 @@ out:
 		close(fd);
 }
 
-/* Our runtime dir as one cgroup name: "/run/udrv" -> "udrv.run-udrv". */
-static void top_name(char *name, size_t len)
+/* Our runtime dir as one cgroup name, escaped as systemd-escape --path
+ * does, so that two directories never share one: "/run/udrv" ->
+ * "udrv.run-udrv", "/a-b" -> "udrv.a\x2db", "/a/b" -> "udrv.a-b". */
+static bool top_name(char *name, size_t len)
 {
 	char real[PATH_MAX];
 	const char *p = realpath(sup.runtime_dir, real) ? real : sup.runtime_dir;
@@ -327,9 +330,19 @@ static void top_name(char *name, size_t len)
 
 	while (*p == '/')
 		p++;
-	for (; *p && k + 1 < len; p++)
-		name[k++] = *p == '/' ? '-' : (*p == '\n' ? '_' : *p);
+	for (const char *start = p; *p && k + 5 < len; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (c == '/')
+			name[k++] = '-';
+		else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			 c == '_' || (c == '.' && p != start))
+			name[k++] = (char)c;
+		else
+			k += (size_t)snprintf(name + k, len - k, "\\x%02x", c);
+	}
 	name[k] = '\0';
+	return !*p; /* cut short, two long names could meet */
 }
 
 /* $RUNTIME/cgroup: the absolute path of our udrv.RUNTIME. */
@@ -354,8 +367,8 @@ void cgroup_init(void)
 			"the process group and the main process only");
 		return;
 	}
-	top_name(name, sizeof(name));
-	if ((size_t)snprintf(base, sizeof(base), "%s%s", cg_mnt,
+	if (!top_name(name, sizeof(name)) ||
+	    (size_t)snprintf(base, sizeof(base), "%s%s", cg_mnt,
 			     strcmp(own, "/") ? own : "") >= sizeof(base) ||
 	    (size_t)snprintf(cg_top, sizeof(cg_top), "%s/%s", base, name) >= sizeof(cg_top) ||
 	    (size_t)snprintf(cg_rel, sizeof(cg_rel), "%s/%s", strcmp(own, "/") ? own : "",

@@ -1763,6 +1763,38 @@ def test_control_access_by_group():
         s.cleanup()
 
 
+def test_cgroup_runtime_dirs_never_collide():
+    """Runtime dirs DIR/x-y and DIR/x/y get cgroups of their own (escaped as
+    systemd-escape does): starting the second supervisor kills nothing of
+    the first's."""
+    base = tempfile.mkdtemp(prefix="udrv-cg-")
+    s1 = s2 = None
+    try:
+        s1 = Sup({"a": "ExecStart=@DRV@\n"}, runtime_dir=os.path.join(base, "x-y"))
+        if not cgroups_used(s1):
+            print("    skip: no cgroups here")
+            s1.stop()
+            return
+        st = s1.wait_state("a", lambda x: x["state"] == "running", 10, "running")
+        s2 = Sup({"a": "ExecStart=@DRV@\n"}, runtime_dir=os.path.join(base, "x", "y"))
+        s2.wait_state("a", lambda x: x["state"] == "running", 10, "running")
+        cg1, cg2 = (open(os.path.join(x.run_dir, "cgroup")).read().strip() for x in (s1, s2))
+        check(cg1 != cg2, f"{cg1} == {cg2}")
+        check(os.path.basename(cg2).endswith("-x-y") and os.path.basename(cg1).endswith("-x\\x2dy"),
+              f"{cg1} {cg2}")
+        time.sleep(0.5)
+        st1 = s1.status("a")
+        check(st1["pid"] == st["pid"] and st1["restarts"] == 0 and alive(st["pid"]),
+              f"the first supervisor's driver was hit: {st1}")
+        s2.stop()
+        s1.stop()
+    finally:
+        for x in (s2, s1):
+            if x:
+                x.cleanup()
+        shutil.rmtree(base, ignore_errors=True)
+
+
 TESTS = [(n, f) for n, f in list(globals().items()) if n.startswith("test_") and callable(f)]
 
 
