@@ -1795,6 +1795,43 @@ def test_cgroup_runtime_dirs_never_collide():
         shutil.rmtree(base, ignore_errors=True)
 
 
+def test_no_cgroups_fallback():
+    """A supervisor that may not create cgroups (here: running as nobody)
+    says so once and falls back to the process group and the pidfd: a group
+    hopper ignoring SIGTERM is still stopped."""
+    if os.geteuid() != 0:
+        print("    skip: needs root to run the supervisor as nobody")
+        return
+    code = ("import os, signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+            "os.setpgid(0, 0); print('hopped', flush=True); time.sleep(1000)")
+
+    def own(sup):
+        os.chmod(sup.dir, 0o755)
+        for root, dirs, files in os.walk(sup.dir):
+            for n in [root] + [os.path.join(root, x) for x in dirs + files]:
+                os.chown(n, 65534, 65534)
+
+    def drop():
+        os.setgroups([])
+        os.setgid(65534)
+        os.setuid(65534)
+
+    s = Sup({"hop": f"ExecStart=/usr/bin/python3 -c \"{code}\"\nType=simple\nTimeoutStopSec=300ms\n"},
+            prepare=own, preexec=drop)
+    try:
+        check(not cgroups_used(s), "nobody could create cgroups")
+        out = s.output()
+        check(out.count("[sup] cgroups: ") == 1 and "a stop reaches the process group and the "
+              "main process only" in out, out)
+        st = s.wait_state("hop", lambda x: x["state"] == "running", 10, "running")
+        s.wait(lambda: "[hop] hopped" in s.output(), 10, "moved to another group")
+        r = s.udrvctl("stop", "hop")
+        check("hop is stopped" in r.stdout and not alive(st["pid"]), r.stdout)
+        s.stop()
+    finally:
+        s.cleanup()
+
+
 TESTS = [(n, f) for n, f in list(globals().items()) if n.startswith("test_") and callable(f)]
 
 
