@@ -135,6 +135,8 @@ static unsigned signal_tree(int dirfd, int sig, int depth)
 	int fd;
 
 	if (sig == SIGKILL && cg_has_kill && depth == 0) {
+		if (!populated_at(dirfd))
+			return 0; /* the usual case after the main process exited: nobody left */
 		n = signal_tree(dirfd, 0, 0); /* counted for the log */
 		int r = write_at(dirfd, "cgroup.kill", "1");
 
