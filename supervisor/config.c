@@ -436,6 +436,8 @@ const struct drv_key drv_keys[] = {
 	{ "LogPrefix", "[%n] " },
 	{ "Listen", "" },
 	{ "FileDescriptorStoreMax", "8" },
+	{ "TasksMax", "" },
+	{ "MemoryMax", "" },
 	{ "IPC", "no" },
 	{ "IPCMode", "0660" },
 	{ "IPCGroup", "" },
@@ -559,6 +561,24 @@ static int apply_key(struct drv_config *c, const char *key, const char *val,
 	if (!known_key(key)) { /* the table is the list of keys: see config.h */
 		snprintf(why, wlen, "unknown key");
 		return -EINVAL;
+	}
+	if (strcmp(key, "TasksMax") == 0 || strcmp(key, "MemoryMax") == 0) {
+		uint64_t *v = key[0] == 'T' ? &c->tasks_max : &c->memory_max;
+
+		/* cgroup pids.max / memory.max; no percentages (systemd has them) */
+		if (parse_limit_value(val, v) < 0 || *v == 0) {
+			snprintf(why, wlen, "'%s' is not a limit above 0 (%s, or infinity)", val,
+				 key[0] == 'T' ? "a number of processes and threads"
+					       : "bytes with an optional K, M, G or T");
+			*v = 0;
+			return -EINVAL;
+		}
+		if (key[0] == 'T' && *v != UINT64_MAX && strspn(val, "0123456789") != strlen(val)) {
+			snprintf(why, wlen, "'%s' is not a number of processes (no suffix)", val);
+			*v = 0;
+			return -EINVAL;
+		}
+		return 0;
 	}
 	if (strcmp(key, "ExecStart") == 0) {
 		char **v;
@@ -1002,6 +1022,7 @@ bool config_equal(const struct drv_config *a, const struct drv_config *b)
 	       a->start_limit_usec == b->start_limit_usec && a->watchdog_usec == b->watchdog_usec &&
 	       a->timeout_stop_usec == b->timeout_stop_usec &&
 	       a->timeout_start_usec == b->timeout_start_usec &&
+	       a->tasks_max == b->tasks_max && a->memory_max == b->memory_max &&
 	       a->fdstore_max == b->fdstore_max &&
 	       a->ipc == b->ipc && a->ipc_mode == b->ipc_mode && a->ipc_gid == b->ipc_gid;
 }

@@ -57,6 +57,8 @@ struct drv_config {
 	uint64_t watchdog_usec;       /* WatchdogSec= (0 = off) */
 	uint64_t timeout_stop_usec;   /* TimeoutStopSec= */
 	uint64_t timeout_start_usec;  /* TimeoutStartSec= (0 = wait forever for READY=1) */
+	uint64_t tasks_max, memory_max; /* TasksMax=, MemoryMax= (cgroup.c); 0: not given,
+	                                 * UINT64_MAX: infinity */
 	unsigned fdstore_max;         /* FileDescriptorStoreMax= (0 = FDSTORE=1 refused) */
 	bool ipc;                     /* IPC=: a held SOCK_SEQPACKET socket RUNTIME/NAME.sock */
 	unsigned ipc_mode;            /* IPCMode= (octal permission bits) */

@@ -1,7 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * control.c - the control socket (SOCK_STREAM, mode 0600, peers checked
- * with SO_PEERCRED: root or our own uid).
+ * control.c - the control socket (SOCK_STREAM, peers checked with
+ * SO_PEERCRED). Root and our own uid may do everything; with
+ * --admin-group, so may that group's members, and with --read-group that
+ * group's members may read (status, log). The socket is mode 0600, or
+ * 0666 when a group is given (the check is then SO_PEERCRED's alone).
+ * Group membership: the peer's gid and its supplementary groups
+ * (SO_PEERGROUPS), as they were when it connected.
  *
  * Protocol: the client sends one line of words,
  *   status [NAME] [--json] | start NAME | stop NAME | restart NAME
@@ -19,6 +24,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,9 +41,14 @@ enum wait_kind { WAIT_NONE, WAIT_UP, WAIT_DOWN };
 /* At most this many clients at once; more are told so and closed. */
 #define CLIENTS_MAX 64
 
+/* What a client may do (peer_role). */
+enum role { ROLE_NONE, ROLE_READ, ROLE_ADMIN };
+
 struct client {
 	struct client *next;
 	int fd;
+	enum role role;
+	uid_t uid;
 	uint64_t deadline;  /* the request (or the reply) must be done by then; 0: none */
 	bool asked;         /* the request was read and executed */
 	struct watch w;
@@ -61,6 +72,86 @@ static struct watch w_client_timer;
  * the waiting client is then accepted and turned away, instead of the
  * listening socket staying readable and the loop spinning on it. */
 static int spare_fd = -1;
+
+/* --read-group and --admin-group (control_set_group). */
+static struct ctl_group {
+	bool set;
+	gid_t gid;
+	char name[64];
+} ctl_groups[2]; /* [0] read, [1] admin */
+
+int control_set_group(bool admin, const char *name)
+{
+	struct ctl_group *g = &ctl_groups[admin];
+	FILE *f = fopen("/etc/group", "re");
+	struct group *gr;
+	char *end;
+
+	/* /etc/group read directly, as spawn.c does (no NSS in a static build) */
+	while (f && (gr = fgetgrent(f)))
+		if (strcmp(gr->gr_name, name) == 0) {
+			g->gid = gr->gr_gid;
+			g->set = true;
+			break;
+		}
+	if (f)
+		fclose(f);
+	if (!g->set) {
+		unsigned long v;
+
+		errno = 0;
+		v = strtoul(name, &end, 10);
+		if (*name < '0' || *name > '9' || *end || errno || v >= 0xffffffffUL)
+			return -ESRCH;
+		g->gid = (gid_t)v;
+		g->set = true;
+	}
+	snprintf(g->name, sizeof(g->name), "%s", name);
+	return 0;
+}
+
+/* Is the peer on @fd (@cr) in group @gid: its gid or a supplementary one? */
+static bool peer_in_group(int fd, const struct ucred *cr, gid_t gid)
+{
+	gid_t small[64], *list = small;
+	socklen_t len = sizeof(small);
+	bool in = cr->gid == gid;
+
+	if (!in && getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, list, &len) < 0 && errno == ERANGE &&
+	    (list = malloc(len)))
+		getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, list, &len);
+	for (size_t i = 0; !in && list && i < len / sizeof(gid_t); i++)
+		in = list[i] == gid;
+	if (list != small)
+		free(list);
+	return in;
+}
+
+static enum role peer_role(int fd, const struct ucred *cr)
+{
+	if (cr->uid == 0 || cr->uid == geteuid() ||
+	    (ctl_groups[1].set && peer_in_group(fd, cr, ctl_groups[1].gid)))
+		return ROLE_ADMIN;
+	if (ctl_groups[0].set && peer_in_group(fd, cr, ctl_groups[0].gid))
+		return ROLE_READ;
+	return ROLE_NONE;
+}
+
+/* Who may, in words: "root, uid 1000 (the supervisor's) or group udrv (--admin-group)". */
+static void who_may(char *buf, size_t len, bool read)
+{
+	int n = snprintf(buf, len, "root");
+
+	if (geteuid() != 0)
+		n += snprintf(buf + n, len - (size_t)n, ", uid %u (the supervisor's)",
+			      (unsigned)geteuid());
+	if (ctl_groups[1].set)
+		n += snprintf(buf + n, len - (size_t)n, ", group %s (--admin-group)",
+			      ctl_groups[1].name);
+	if (read && ctl_groups[0].set)
+		snprintf(buf + n, len - (size_t)n, ", group %s (--read-group, status and log only)",
+			 ctl_groups[0].name);
+}
 
 int control_open(const char *path)
 {
@@ -93,6 +184,9 @@ int control_open(const char *path)
 	old = umask(0077); /* root (or our user) only */
 	r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
 	umask(old);
+	/* Groups given: anyone may connect, SO_PEERCRED decides (peer_role). */
+	if (r == 0 && (ctl_groups[0].set || ctl_groups[1].set))
+		r = chmod(path, 0666);
 	if (r < 0 || listen(fd, 32) < 0) {
 		r = -errno;
 		close(fd);
@@ -381,8 +475,20 @@ static void execute(struct client *c, char *line)
 	char err[256];
 	struct drv *d = NULL;
 
+	char word[16] = "";
+
+	sscanf(line, " %15s", word); /* the command, for a refusal (ctl_parse cuts the line) */
 	if (ctl_parse(line, &req, err, sizeof(err)) < 0) {
 		reply(c, false, "%s", err);
+		return;
+	}
+	if (c->role != ROLE_ADMIN && req.cmd != CTL_STATUS && req.cmd != CTL_LOG) {
+		char who[300];
+
+		who_may(who, sizeof(who), false);
+		reply(c, false, "permission denied: %s needs %s; uid %u is in group %s "
+		      "(--read-group), which may only read (status, log)", word, who,
+		      (unsigned)c->uid, ctl_groups[0].name);
 		return;
 	}
 	if (req.name) {
@@ -458,10 +564,19 @@ void control_on_accept(void)
 			close(fd);
 			continue;
 		}
-		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
-		    (cred.uid != 0 && cred.uid != geteuid())) {
-			static const char msg[] = "ERR permission denied\n";
-			ssize_t r = write(fd, msg, sizeof(msg) - 1);
+		enum role role = ROLE_NONE;
+
+		memset(&cred, 0, sizeof(cred));
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
+			role = peer_role(fd, &cred);
+		if (role == ROLE_NONE) {
+			char msg[512], who[300];
+			ssize_t r;
+
+			who_may(who, sizeof(who), true);
+			snprintf(msg, sizeof(msg), "ERR permission denied: uid %u may not use this "
+				 "supervisor (allowed: %s)\n", (unsigned)cred.uid, who);
+			r = write(fd, msg, strlen(msg));
 			(void)r;
 			close(fd);
 			continue;
@@ -472,6 +587,8 @@ void control_on_accept(void)
 			continue;
 		}
 		c->fd = fd;
+		c->role = role;
+		c->uid = cred.uid;
 		c->w = (struct watch){ W_CLIENT, c };
 		if (loop_add(fd, EPOLLIN, &c->w) < 0) {
 			close(fd);

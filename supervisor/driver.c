@@ -315,10 +315,14 @@ static void a_start_timeout(struct drv *d)
 	abort_instance(d);
 }
 
-static void signal_group(struct drv *d, int sig)
+void drv_signal(struct drv *d, int sig)
 {
-	/* The whole process group, so a driver's own children stop too. */
-	if (d->pid > 0 && kill(-d->pid, sig) < 0 && errno != ESRCH)
+	/* Its cgroup (cgroup.c): children, setsid() grandchildren and group
+	 * hoppers. Without one, the whole process group, so a driver's own
+	 * children stop too. */
+	if (cgroup_signal(d, sig) == 0)
+		;
+	else if (d->pid > 0 && kill(-d->pid, sig) < 0 && errno != ESRCH)
 		sup_dlog(d, "%s: kill(%s): %s", d->cfg.name, sigabbrev_np(sig), strerror(errno));
 	/* And the main process through its pidfd: one that moved itself to
 	 * another process group (setpgid) is not reached by the group signal,
@@ -332,9 +336,9 @@ static void a_stop(struct drv *d)
 {
 	sup_dlog(d, "stopping %s", d->cfg.name);
 	timer_arm(d->wdfd, 0);
-	signal_group(d, SIGTERM);
+	drv_signal(d, SIGTERM);
 	/* a stopped (SIGSTOP) driver would never see the SIGTERM */
-	signal_group(d, SIGCONT);
+	drv_signal(d, SIGCONT);
 	timer_arm(d->tfd, d->cfg.timeout_stop_usec == UINT64_MAX ? 0 : d->cfg.timeout_stop_usec);
 	d->state = ST_STOPPING;
 }
@@ -365,7 +369,7 @@ static void a_kill(struct drv *d)
 
 	sup_dlog(d, "%s did not exit within %s, sending SIGKILL", d->cfg.name,
 		format_time(d->cfg.timeout_stop_usec, t, sizeof(t)));
-	signal_group(d, SIGKILL);
+	drv_signal(d, SIGKILL);
 }
 
 static void a_cancel(struct drv *d)
@@ -546,7 +550,7 @@ static void before_reap(struct drv *d)
 	/* Leftover members of its process group die with it (they may hold the
 	 * device). The main process is still a zombie here, so the group id
 	 * cannot have been reused. */
-	signal_group(d, SIGKILL);
+	drv_signal(d, SIGKILL);
 }
 
 static void reaped(struct drv *d, const siginfo_t *si)
@@ -563,7 +567,18 @@ static void reaped(struct drv *d, const siginfo_t *si)
 	if (d->cfg.syscall_filter && si->si_status == SIGSYS &&
 	    (si->si_code == CLD_KILLED || si->si_code == CLD_DUMPED))
 		seccomp_explain(si->si_pid, d->seccomp_why, sizeof(d->seccomp_why));
+	/* Its cgroup got SIGKILL (before_reap): the instance is over once
+	 * every process of it is gone, not just the main one. */
+	if (cgroup_drain(d))
+		return;
 	drv_event(d, EV_EXIT);
+}
+
+/* cgroup.events changed while waiting for @d's cgroup to empty. */
+void drv_on_cgroup(struct drv *d)
+{
+	if (cgroup_on_events(d))
+		drv_event(d, EV_EXIT);
 }
 
 void drv_on_pidfd(struct drv *d)
@@ -641,6 +656,11 @@ void drv_on_timer(struct drv *d)
 
 	if (read(d->tfd, &n, sizeof(n)) != sizeof(n))
 		return; /* re-armed or disarmed since: stale */
+	if (d->cg_events_fd >= 0) { /* the rest of its cgroup would not die */
+		cgroup_drain_timeout(d);
+		drv_event(d, EV_EXIT);
+		return;
+	}
 	drv_event(d, EV_TIMER);
 }
 
@@ -694,7 +714,7 @@ struct drv *drv_new(struct drv_config *cfg)
 
 	if (!d)
 		return NULL;
-	d->pidfd = d->logfd = d->listen_fd = d->ipc_fd = d->tfd = d->wdfd = -1;
+	d->pidfd = d->logfd = d->listen_fd = d->ipc_fd = d->tfd = d->wdfd = d->cg_events_fd = -1;
 	d->cfg = *cfg;
 	memset(cfg, 0, sizeof(*cfg));
 	d->state = ST_STOPPED;
@@ -723,6 +743,7 @@ void drv_free(struct drv *d)
 			unlink(d->cfg.listen);
 	}
 	ipc_close(d);
+	cgroup_forget(d);
 	drv_set_exec(d, NULL, false);
 	if (d->tfd >= 0)
 		close(d->tfd);

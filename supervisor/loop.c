@@ -48,8 +48,8 @@ static void on_signal(void)
 			if (sup.shutting_down) {
 				/* asked twice: do not wait for TimeoutStopSec */
 				for (struct drv *d = sup.drivers; d; d = d->next)
-					if (d->pid > 0)
-						kill(-d->pid, SIGKILL);
+					if (d->pid > 0 || d->cg_events_fd >= 0)
+						drv_signal(d, SIGKILL);
 				break;
 			}
 			sup.shutting_down = true;
@@ -133,6 +133,9 @@ int loop_run(void)
 				break;
 			case W_LOG:
 				drv_on_log(w->obj);
+				break;
+			case W_CGROUP:
+				drv_on_cgroup(w->obj);
 				break;
 			}
 		}

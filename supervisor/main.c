@@ -4,6 +4,7 @@
  * crash or hang, and answer udrvctl.
  *
  *   driver_supervisor [--config DIR|FILE] [--control PATH] [--runtime-dir DIR]
+ *                     [--read-group GROUP] [--admin-group GROUP]
  *
  * SIGTERM/SIGINT: stop every driver (SIGTERM, SIGKILL after TimeoutStopSec)
  * and exit 0. SIGHUP: re-read the config (drivers added, removed, changed).
@@ -247,6 +248,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: driver_supervisor [--config DIR|FILE] [--control PATH] [--runtime-dir DIR]\n"
+		"                         [--read-group GROUP] [--admin-group GROUP]\n"
 		"  --config DIR|FILE  driver units NAME.driver (default " DEFAULT_CONFIG ")\n"
 		"  --control PATH     control socket for udrvctl (default $UDRV_CONTROL or\n"
 		"                     " DEFAULT_CONTROL ")\n"
@@ -255,6 +257,9 @@ static void usage(FILE *f)
 		"                     " DEFAULT_RUNTIME_DIR ")\n"
 		"  --client-timeout T a udrvctl client must send its request (and read the\n"
 		"                     reply) within T (default 10s)\n"
+		"  --read-group GROUP its members may use udrvctl status and log\n"
+		"  --admin-group GROUP  its members may do everything root can (start,\n"
+		"                     stop, restart, upgrade, reset-failed, status, log)\n"
 		"Signals: SIGTERM stops all drivers and exits, SIGHUP reloads the config.\n");
 }
 
@@ -393,7 +398,8 @@ static bool environ_has(const char *pid, const char *want)
  * process inherits, NOTIFY_SOCKET=$UDRV_RUNTIME_DIR/notify (the lock says
  * no living supervisor uses that dir): SIGTERM-ignoring ones, their
  * children and setsid() grandchildren alike. A process that rewrote its
- * environment escapes this; per-driver cgroups would not let it (not done).
+ * environment escapes this scan, not the per-driver cgroups (cgroup.c,
+ * cgroup_init() kills what is left in them), which is why both run.
  */
 static void kill_leftovers(void)
 {
@@ -451,6 +457,8 @@ int main(int argc, char **argv)
 		{ "control", required_argument, NULL, 's' },
 		{ "client-timeout", required_argument, NULL, 't' },
 		{ "runtime-dir", required_argument, NULL, 'r' },
+		{ "read-group", required_argument, NULL, 'g' },
+		{ "admin-group", required_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },
 		/* hidden: the unit keys and their defaults, for tests/man */
 		{ "list-keys", no_argument, NULL, 'K' },
@@ -474,6 +482,15 @@ int main(int argc, char **argv)
 			    sup.client_timeout_usec == 0) {
 				fprintf(stderr, "driver_supervisor: --client-timeout: '%s' is not a "
 					"time above 0 (such as 10s or 500ms)\n", optarg);
+				return 2;
+			}
+			break;
+		case 'g':
+		case 'G':
+			if (control_set_group(opt == 'G', optarg) < 0) {
+				fprintf(stderr, "driver_supervisor: --%s: no group '%s' in /etc/group "
+					"(and not a number)\n", opt == 'G' ? "admin-group" : "read-group",
+					optarg);
 				return 2;
 			}
 			break;
@@ -537,12 +554,14 @@ int main(int argc, char **argv)
 			r == -ENOTSOCK ? "exists and is not a socket; not removing it" : strerror(-r));
 		return 1;
 	}
-	kill_leftovers();
+	cgroup_init();    /* leftovers in our cgroups first: all of them, */
+	kill_leftovers(); /* then those found by environment (no cgroups) */
 	r = control_open(control);
 	if (r < 0) {
 		fprintf(stderr, "driver_supervisor: control socket %s: %s\n", control,
 			r == -EADDRINUSE ? "in use by a running supervisor" :
 			r == -ENOTSOCK ? "exists and is not a socket; not removing it" : strerror(-r));
+		cgroup_done();
 		return 1;
 	}
 	r = setup_self_watchdog();
@@ -552,6 +571,7 @@ int main(int argc, char **argv)
 	if (sup_reload(true) < 0) {
 		fprintf(stderr, "driver_supervisor: cannot read config %s\n", sup.config_path);
 		control_close();
+		cgroup_done();
 		return 1;
 	}
 	udrv_notify("READY=1\nSTATUS=supervising");
@@ -567,6 +587,7 @@ int main(int argc, char **argv)
 		sup.drivers = d->next;
 		drv_free(d);
 	}
+	cgroup_done();
 	notify_close();
 	close(sup.sigfd);
 	if (sup.self_wdfd >= 0)

@@ -5,8 +5,9 @@
  * can create files in (an abstract name has no permissions: anyone could
  * bind it after the supervisor died, and receive a driver's FDSTORE=1
  * fds). The sender is identified by the credentials the kernel attaches
- * (SO_PASSCRED): the main process of a driver, or a descendant of it (a
- * driver's helper). Other senders are ignored.
+ * (SO_PASSCRED): a process in the driver's cgroup, or without cgroups the
+ * main process of a driver or a descendant of it (a driver's helper).
+ * Other senders are ignored.
  *
  * FDSTORE=1 (+ FDNAME=) with SCM_RIGHTS fds puts them in the driver's fd
  * store (fdstore.c), FDSTOREREMOVE=1 + FDNAME= takes them out; fds sent
@@ -118,17 +119,23 @@ static pid_t parent_of(pid_t pid)
 	return ppid;
 }
 
-/* Which driver sent this: its main process, or a descendant of it (the
- * pid tree). Not the process group: any process of the session can join
- * another driver's group (setpgid) and would speak as that driver. A
- * descendant orphaned by its parent's death is reparented away and no
- * longer counts. */
+/* Which driver sent this: the one whose cgroup the sender is in
+ * (cgroup.c), where drivers have cgroups: nothing a driver's process does
+ * (setpgid, setsid, a double fork) takes it out of it, and no process of
+ * another driver is ever in it. Without cgroups: the main process, or a
+ * descendant of it (the pid tree); a descendant orphaned by its parent's
+ * death is reparented away and no longer counts. Never the process group:
+ * any process of the session can join another driver's group (setpgid)
+ * and would speak as that driver. */
 static struct drv *sender(pid_t pid)
 {
-	for (int depth = 0; pid > 1 && depth < 64; depth++) {
-		struct drv *d = drv_find_pid(pid);
+	struct drv *d = drv_find_pid(pid);
 
-		if (d)
+	/* The main process, even as a zombie (READY=1 just before exiting). */
+	if (d || cgroup_on())
+		return d ? d : cgroup_driver_of(pid);
+	for (int depth = 0; pid > 1 && depth < 64; depth++) {
+		if ((d = drv_find_pid(pid)))
 			return d;
 		if (pid == getpid())
 			return NULL;

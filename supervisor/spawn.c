@@ -26,6 +26,10 @@
  * filled in by the child. Signals are blocked around clone() so that no
  * handler of ours runs in the child before it resets the dispositions.
  *
+ * The driver's cgroup (cgroup.c): the parent opens its cgroup.procs, the
+ * child writes "0" to it first thing (it moves itself), so the driver and
+ * all it starts are in it before the exec.
+ *
  * Least privilege (User=, Group=, SupplementaryGroups=, NoNewPrivileges=,
  * Limit*=, SystemCallFilter=): the parent resolves the user and groups from
  * /etc/passwd and /etc/group (resolve_creds) and builds the seccomp program;
@@ -331,10 +335,17 @@ static int drop_privileges(const struct drv *d, const struct creds *c)
 /* Runs in the child; returns only on failure, with errno set. */
 static void child(struct drv *d, const struct devfds *dev, const struct sock_fprog *prog,
 		  struct child_env *ce, const struct creds *cr, int cred_err, int outfd, int *errfd,
-		  pid_t parent)
+		  pid_t parent, int cgfd)
 {
 	sigset_t none;
 	int nullfd;
+
+	/* Into the driver's own cgroup (cgroup.c) first, so that whatever it
+	 * starts is there too; while still root, as the cgroup files are. */
+	if (cgfd >= 0 && write(cgfd, "0", 1) < 0) {
+		errno = -errno;
+		return;
+	}
 
 	/* If the supervisor itself dies (SIGKILL, crash), its drivers get
 	 * SIGTERM: orphans would keep their devices (a VFIO group opens only
@@ -450,6 +461,7 @@ struct child_arg {
 	struct creds cr;
 	int cred_err;
 	int outfd, errfd;
+	int cgfd;          /* the driver cgroup's cgroup.procs, -1 without */
 	pid_t parent;
 };
 
@@ -458,7 +470,8 @@ static int child_main(void *p)
 	struct child_arg *a = p;
 	int errfd = a->errfd, e;
 
-	child(a->d, a->dev, a->prog, a->ce, &a->cr, a->cred_err, a->outfd, &errfd, a->parent);
+	child(a->d, a->dev, a->prog, a->ce, &a->cr, a->cred_err, a->outfd, &errfd, a->parent,
+	      a->cgfd);
 	e = errno;
 	if (write(errfd, &e, sizeof(e)) < 0)
 		_exit(127);
@@ -480,6 +493,8 @@ pid_t spawn_driver(struct drv *d, int *pidfd, int *logfd, int *exec_errno)
 	ssize_t n;
 	pid_t pid;
 
+	int cgfd = -1;
+
 	/* Device=: opened here, as root, for this instance only. */
 	d->start_err[0] = '\0';
 	e = devices_open(d->cfg.device, &dev, d->start_err, sizeof(d->start_err));
@@ -492,26 +507,29 @@ pid_t spawn_driver(struct drv *d, int *pidfd, int *logfd, int *exec_errno)
 		devices_close(&dev);
 		return e;
 	}
+	e = cgroup_prepare(d, &cgfd);
+	if (e < 0) {
+		devices_close(&dev);
+		seccomp_prog_free(&prog);
+		return e;
+	}
 	if (build_env(d, &dev, (d->listen_fd >= 0) + (d->ipc_fd >= 0) + dev.n + d->fdstore.n,
 		      &ce) < 0) {
 		free_env(&ce);
-		devices_close(&dev);
-		seccomp_prog_free(&prog);
-		return -ENOMEM;
+		e = -ENOMEM;
+		goto err_cg;
 	}
 	if (pipe2(out, O_CLOEXEC) < 0) {
 		e = -errno;
 		free_env(&ce);
-		devices_close(&dev);
-		seccomp_prog_free(&prog);
-		return e;
+		goto err_cg;
 	}
 	if (pipe2(errp, O_CLOEXEC) < 0) {
 		e = -errno;
 		goto err_out;
 	}
 	arg = (struct child_arg){ .d = d, .dev = &dev, .prog = &prog, .ce = &ce, .outfd = out[1],
-				  .errfd = errp[1], .parent = getpid() };
+				  .errfd = errp[1], .cgfd = cgfd, .parent = getpid() };
 	/* Who the driver runs as: /etc is read here, the child only makes
 	 * system calls. */
 	if (resolve_creds(d, &arg.cr) < 0)
@@ -528,6 +546,9 @@ pid_t spawn_driver(struct drv *d, int *pidfd, int *logfd, int *exec_errno)
 	seccomp_prog_free(&prog);
 	if (pid < 0)
 		goto err_errp;
+	if (cgfd >= 0)
+		close(cgfd);
+	cgfd = -1;
 	/* Both sides set the group, so it is in place whichever runs first. */
 	setpgid(pid, pid);
 	close(out[1]);
@@ -557,7 +578,10 @@ err_out:
 	close(out[0]);
 	close(out[1]);
 	free_env(&ce);
+err_cg:
 	devices_close(&dev);
 	seccomp_prog_free(&prog);
+	if (cgfd >= 0)
+		close(cgfd);
 	return e;
 }

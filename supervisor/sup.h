@@ -14,6 +14,7 @@
  *   logring.c  per-driver output: line splitting, prefix, ring buffer
  *   out.c      the supervisor's stdout: never blocks the loop
  *   fdstore.c  the per-driver fd store (FDSTORE=1)
+ *   cgroup.c   one cgroup v2 per driver: whole-cgroup stop and kill, leftovers
  *   ipc.c      the IPC=yes socket held for a driver's clients
  *   devices.c  Device=: the device fds opened for a driver and passed to it
  *   seccomp.c  SystemCallFilter=: the BPF program, the report of a violation
@@ -60,7 +61,7 @@ enum drv_event {
 enum watch_kind {
 	W_SIGNAL, W_NOTIFY, W_CONTROL, W_CLIENT, W_SELF_WATCHDOG, W_OUT,
 	W_CLIENT_TIMER,
-	W_PIDFD, W_TIMER, W_WATCHDOG, W_LOG,
+	W_PIDFD, W_TIMER, W_WATCHDOG, W_LOG, W_CGROUP,
 };
 
 struct watch {
@@ -124,7 +125,11 @@ struct drv {
 	struct drv_config *new_cfg; /* config changed: apply once stopped */
 	int wcode, wstatus; /* the exit being handled (EV_EXIT) */
 
-	struct watch w_pid, w_timer, w_wdog, w_log;
+	/* cgroup.c: the main process is reaped but others of its cgroup live:
+	 * EV_EXIT waits until it is empty (cgroup.events, EPOLLPRI). -1: not waiting */
+	int cg_events_fd;
+
+	struct watch w_pid, w_timer, w_wdog, w_log, w_cg;
 };
 
 struct sup {
@@ -186,6 +191,10 @@ void drv_on_sigchld(void); /* without pidfd support */
 void drv_on_log(struct drv *d);
 void drv_on_timer(struct drv *d);
 void drv_on_watchdog_timer(struct drv *d);
+void drv_on_cgroup(struct drv *d);
+/* drv_signal - @sig to every process of @d: its cgroup, or without one its
+ * process group, and the main process through its pidfd. */
+void drv_signal(struct drv *d, int sig);
 bool drv_idle(const struct drv *d);
 /* drv_set_exec - the program of later starts: @path (taken over; from
  * `upgrade --exec`) or NULL for ExecStart='s. With @trial, the program in
@@ -221,6 +230,25 @@ void seccomp_prog_free(struct sock_fprog *prog);
  * not allowed"), from the kernel's audit record; waits up to 500 ms for it. */
 void seccomp_explain(pid_t pid, char *buf, size_t len);
 
+/* cgroup.c: all no-ops (false, NULL) when cgroups are not used. */
+void cgroup_init(void);  /* once, before any driver starts: set up, kill leftovers; logs */
+void cgroup_done(void);  /* at exit, every driver stopped: remove our cgroups */
+bool cgroup_on(void);
+/* cgroup_prepare - create @d's cgroup (it must be empty) and open its
+ * cgroup.procs for the child to join (*procs_fd, -1 without cgroups).
+ * 0 or -errno (logged). */
+int cgroup_prepare(struct drv *d, int *procs_fd);
+/* cgroup_signal - @sig to every process of @d's cgroup (SIGKILL: cgroup.kill).
+ * -ENOSYS without cgroups, else 0. */
+int cgroup_signal(struct drv *d, int sig);
+/* cgroup_drain - after @d's main process was reaped: true when others are
+ * left in its cgroup; cgroup_on_events() then says when they are gone. */
+bool cgroup_drain(struct drv *d);
+bool cgroup_on_events(struct drv *d);   /* true: empty now (drain over) */
+void cgroup_drain_timeout(struct drv *d); /* give up waiting (logged) */
+void cgroup_forget(struct drv *d);       /* driver freed: rmdir its cgroup */
+struct drv *cgroup_driver_of(pid_t pid); /* whose cgroup @pid is in */
+
 /* ipc.c */
 int runtime_dir_create(const char *dir); /* mkdir -p, 0755; 0 or -errno */
 /* ipc_sync - make @d's IPC socket match its config: created (or re-created
@@ -236,6 +264,9 @@ void notify_close(void);
 void notify_drain(void);
 
 /* control.c */
+/* control_set_group - --read-group (@admin false) or --admin-group: @name
+ * from /etc/group, or a number. 0, or -ESRCH when there is no such group. */
+int control_set_group(bool admin, const char *name);
 int control_open(const char *path);
 void control_close(void);
 void control_on_accept(void);

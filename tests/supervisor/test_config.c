@@ -306,6 +306,46 @@ static void test_config_equal(void **state)
 	config_free(&b);
 }
 
+/* TasksMax=, MemoryMax= (cgroup.c): numbers, suffixes, infinity; errors name the line. */
+static void test_cgroup_limit_keys(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *err;
+	} bad[] = {
+		{ "[Driver]\nExecStart=/bin/x\nTasksMax=0\n", "d/x.driver:3: TasksMax: '0' is not a limit above 0" },
+		{ "[Driver]\nExecStart=/bin/x\nTasksMax=10K\n",
+		  "d/x.driver:3: TasksMax: '10K' is not a number of processes (no suffix)" },
+		{ "[Driver]\nExecStart=/bin/x\nTasksMax=50%\n", "d/x.driver:3: TasksMax: '50%' is not a limit" },
+		{ "[Driver]\nExecStart=/bin/x\nMemoryMax=lots\n", "d/x.driver:3: MemoryMax: 'lots' is not a limit" },
+		{ "[Driver]\nExecStart=/bin/x\nMemoryMax=-1\n", "d/x.driver:3: MemoryMax: '-1' is not a limit" },
+	};
+	struct drv_config c, c2;
+	char err[SUP_ERR_MAX];
+
+	(void)state;
+	assert_int_equal(config_parse_buf("d/x.driver", "[Driver]\nExecStart=/bin/x\n", &c, err,
+					  sizeof(err)), 0);
+	assert_true(c.tasks_max == 0 && c.memory_max == 0); /* not given: no limit */
+	config_free(&c);
+	assert_int_equal(config_parse_buf("d/x.driver", "[Driver]\nExecStart=/bin/x\nTasksMax=32\n"
+					  "MemoryMax=64M\n", &c, err, sizeof(err)), 0);
+	assert_true(c.tasks_max == 32 && c.memory_max == 64ULL << 20);
+	assert_int_equal(config_parse_buf("d/x.driver", "[Driver]\nExecStart=/bin/x\nTasksMax=infinity\n"
+					  "MemoryMax=123456\n", &c2, err, sizeof(err)), 0);
+	assert_true(c2.tasks_max == UINT64_MAX && c2.memory_max == 123456);
+	assert_false(config_equal(&c, &c2)); /* a changed limit restarts the driver */
+	config_free(&c);
+	config_free(&c2);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(config_parse_buf("d/x.driver", bad[i].text, &c, err, sizeof(err)),
+				 -EINVAL);
+		if (strncmp(err, bad[i].err, strlen(bad[i].err)) != 0)
+			fail_msg("%s: got '%s'", bad[i].err, err);
+		config_free(&c);
+	}
+}
+
 /* IPC=, IPCMode=, IPCGroup=: defaults, forms accepted, errors naming the line. */
 static void test_ipc_keys(void **state)
 {
@@ -475,6 +515,7 @@ int main(void)
 		cmocka_unit_test(test_fifo_not_opened),
 		cmocka_unit_test(test_config_equal),
 		cmocka_unit_test(test_ipc_keys),
+		cmocka_unit_test(test_cgroup_limit_keys),
 		cmocka_unit_test(test_key_table_defaults),
 		cmocka_unit_test(test_list_keys),
 	};

@@ -180,6 +180,15 @@ class Sup:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        try:  # a failed test may leave the cgroups of a supervisor it killed
+            with open(os.path.join(self.run_dir, "cgroup")) as f:
+                cg = f.read().strip()
+            for sub in os.listdir(cg):
+                if os.path.isdir(os.path.join(cg, sub)):
+                    os.rmdir(os.path.join(cg, sub))
+            os.rmdir(cg)
+        except OSError:
+            pass
         shutil.rmtree(self.dir, ignore_errors=True)
         for f in self.extra_files:
             try:
@@ -1756,6 +1765,270 @@ def test_syscall_filter():
         check(st["last_exit"] == "SystemCallFilter=: 'no_such_call' is not a system call",
               st["last_exit"])
         os.chmod(s.dir, 0o700)
+        s.stop()
+    finally:
+        s.cleanup()
+
+
+def cgroups_used(s):
+    """The supervisor made cgroups (cgroup2 mounted, allowed to create them)."""
+    s.wait(lambda: "[sup] cgroups:" in s.output(), 10, "the cgroups line")
+    return "[sup] cgroups: one per driver under " in s.output()
+
+
+def cgroup_of(pid):
+    with open(f"/proc/{pid}/cgroup") as f:
+        return [l[3:] for l in f.read().splitlines() if l.startswith("0::")][0]
+
+
+# Ignores SIGTERM; a setsid() grandchild with an empty environment (escapes
+# both the process group and the NOTIFY_SOCKET scan), a child that moves to
+# another process group, and the main process itself.
+ESCAPER = ("ExecStart=/bin/sh -c 'trap \"\" TERM; setsid env -i sleep {n} & "
+           "{py} -c \"import os,time; os.setpgid(0,0); time.sleep(1000)\" {n} & "
+           "exec sleep {n1}'\nType=simple\nTimeoutStopSec=300ms\n")
+
+
+def escaper_pids(n):
+    return descendants_with(f"sleep\0{n}\0") + descendants_with(f"\0{n}\0") + \
+        descendants_with(f"sleep\0{n + 1}\0")
+
+
+def test_cgroup_stop_reaches_every_process():
+    """With a cgroup per driver, stop kills setsid() grandchildren and group
+    hoppers that ignore SIGTERM, and completes only when all are gone."""
+    n = 300000 + os.getpid() % 100000
+    s = Sup({"esc": ESCAPER.format(n=n, n1=n + 1, py=sys.executable)})
+    try:
+        if not cgroups_used(s):
+            print("    skip: no cgroups here: " + [l for l in s.output().splitlines()
+                                                  if "cgroups:" in l][0])
+            s.stop()
+            return
+        st = s.wait_state("esc", lambda x: x["state"] == "running", 10, "running")
+        s.wait(lambda: len(set(escaper_pids(n))) == 3, 10, "three processes")
+        check(cgroup_of(st["pid"]).endswith("/esc.driver"), cgroup_of(st["pid"]))
+        for p in set(escaper_pids(n)):
+            check(cgroup_of(p) == cgroup_of(st["pid"]), f"pid {p} in {cgroup_of(p)}")
+        r = s.udrvctl("stop", "esc")
+        check("esc is stopped" in r.stdout, r.stdout)
+        left = set(escaper_pids(n))
+        check(not left, f"alive after stop: {left}")
+        s.udrvctl("start", "esc")
+        s.wait(lambda: len(set(escaper_pids(n))) == 3, 10, "three processes again")
+        s.stop()
+        check(not escaper_pids(n), "alive after the supervisor stopped")
+        check(not os.path.exists(os.path.join(s.run_dir, "cgroup")), "state file removed")
+    finally:
+        s.cleanup()
+        for p in set(escaper_pids(n)):
+            os.kill(p, signal.SIGKILL)
+
+
+def test_cgroup_kill9_leftovers_killed():
+    """kill -9 of the supervisor; the escapers (one with no NOTIFY_SOCKET in
+    its environment) are found in the cgroups and killed by the next
+    supervisor, which runs one copy."""
+    n = 400000 + os.getpid() % 100000
+    s = Sup({"esc": ESCAPER.format(n=n, n1=n + 1, py=sys.executable)})
+    try:
+        if not cgroups_used(s):
+            print("    skip: no cgroups here")
+            s.stop()
+            return
+        s.wait(lambda: len(set(escaper_pids(n))) == 3, 10, "three processes")
+        old = set(escaper_pids(n))
+        s.proc.kill()
+        s.proc.wait()
+        time.sleep(0.3)
+        check(set(escaper_pids(n)) == old, "the scenario: all three outlive the supervisor")
+        with open(os.path.join(s.run_dir, "cgroup")) as f:
+            cg = f.read().strip()
+        check(os.path.isdir(cg + "/esc.driver"), f"{cg}/esc.driver")
+        s.out.close()
+        s.out = open(s.out_path, "a")
+        s.proc = subprocess.Popen([SUP, "--config", s.conf, "--control", s.ctl,
+                                   "--runtime-dir", s.run_dir], stdout=s.out, stderr=subprocess.STDOUT)
+        s.wait(lambda: s.udrvctl("status", check_rc=False).returncode == 0, 10, "new supervisor up")
+        for p in old:
+            check(not alive(p), f"pid {p} left by the dead supervisor still alive")
+        check("killed 3 process(es) left by a previous supervisor" in s.output() and
+              "(cgroups)" in s.output(), s.output())
+        s.wait(lambda: len(set(escaper_pids(n))) == 3, 10, "one new copy")
+        s.stop()
+    finally:
+        s.cleanup()
+        for p in set(escaper_pids(n)):
+            os.kill(p, signal.SIGKILL)
+
+
+ORPHAN = r"""
+import os, socket, sys, time
+if os.fork():              # the parent exits: the child is an orphan, not in b's pid tree
+    os._exit(0)
+time.sleep(0.2)
+fd = os.memfd_create("x")
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.sendmsg([b"STATUS=from b's orphan\nFDSTORE=1\nFDNAME=orphan"],
+          [(socket.SOL_SOCKET, socket.SCM_RIGHTS, fd.to_bytes(4, sys.byteorder))],
+          0, os.environ["NOTIFY_SOCKET"])
+open(sys.argv[1], "w").close()
+time.sleep(1000)
+"""
+
+
+def test_notify_only_from_own_cgroup():
+    """A setsid() orphan of driver b (another session and process group,
+    no longer in b's pid tree) speaks as b, never as a, when b has a cgroup;
+    a process outside every driver is not heard."""
+    s = Sup({"a": "ExecStart=@DRV@ --status mine\n"})
+    try:
+        use_cg = cgroups_used(s)
+        s.wait_state("a", lambda x: x["state"] == "running" and x["status"] == "mine", 10, "a up")
+        with open(s.path("orphan.py"), "w") as f:
+            f.write(ORPHAN)
+        out = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        out.sendto(b"STATUS=outsider", os.path.join(s.run_dir, "notify"))
+        s.write_unit("b", f"ExecStart=/bin/sh -c 'setsid {sys.executable} {s.path('orphan.py')} "
+                          f"{s.path('sent')}; exec sleep 1000'\nType=simple\n")
+        s.proc.send_signal(signal.SIGHUP)
+        s.wait(lambda: os.path.exists(s.path("sent")), 20, "the orphan's message sent")
+        if use_cg:
+            st = s.wait_state("b", lambda x: x["status"] == "from b's orphan", 10,
+                              "b's orphan counts as b (its cgroup)")
+            check(st["fdstore"] == 1, f"b stored the orphan's fd: {st}")
+        else:
+            print("    no cgroups: the orphan is nobody's (pid tree)")
+            time.sleep(1)
+            check(s.status("b")["status"] == "", f"b: {s.status('b')}")
+        st = s.status("a")
+        check(st["status"] == "mine" and st["fdstore"] == 0, f"a was spoken for: {st}")
+        check("outsider" not in json.dumps(s.status()), "an outsider was heard")
+        s.stop()
+    finally:
+        s.cleanup()
+        for p in descendants_with(s.path("orphan.py")):
+            os.kill(p, signal.SIGKILL)
+
+
+def test_control_access_by_group():
+    """--read-group: status and log only; --admin-group: start/stop/restart
+    too; anyone else is refused, each said plainly by udrvctl (SO_PEERCRED,
+    the peer's gid and supplementary groups)."""
+    s = Sup({"a": "ExecStart=@DRV@\n"}, args=["--read-group", "60001", "--admin-group", "60002"])
+    try:
+        os.chmod(s.dir, 0o755)  # the socket must be reachable for other users
+        s.wait_state("a", lambda x: x["state"] == "running", 10, "running")
+
+        def as_user(groups, *args, gid=65534):
+            return subprocess.run([CTL, "--control", s.ctl] + list(args), capture_output=True,
+                                  text=True, timeout=30, user=65534, group=gid,
+                                  extra_groups=groups)
+
+        r = as_user([], "status")
+        check(r.returncode == 1 and "permission denied: uid 65534 may not use this supervisor "
+              "(allowed: root, group 60002 (--admin-group), group 60001 (--read-group, status "
+              "and log only))" in r.stderr, f"stranger: rc {r.returncode}: {r.stderr}")
+        for groups, gid in (([60001], 65534), ([], 60001)):
+            r = as_user(groups, "status", "a", gid=gid)
+            check(r.returncode == 0 and "a" in r.stdout, f"reader status: {r.stderr}")
+            check(as_user(groups, "log", "a", gid=gid).returncode == 0, "reader log")
+            for cmd in ("stop", "restart", "start", "reset-failed", "upgrade"):
+                r = as_user(groups, cmd, "a", gid=gid)
+                check(r.returncode == 1 and f"permission denied: {cmd} needs root, group 60002 "
+                      "(--admin-group); uid 65534 is in group 60001 (--read-group), which may "
+                      "only read (status, log)" in r.stderr, f"reader {cmd}: {r.stderr}")
+        check(s.status("a")["state"] == "running", "a reader changed nothing")
+        r = as_user([60002], "stop", "a")
+        check(r.returncode == 0 and "a is stopped" in r.stdout, f"admin stop: {r.stderr}")
+        r = as_user([60001, 60002], "start", "a")
+        check(r.returncode == 0 and "a is running" in r.stdout, f"admin start: {r.stderr}")
+        check(stat.S_IMODE(os.stat(s.ctl).st_mode) == 0o666, "socket mode with groups")
+        s.stop()
+        # Without group options the socket is owner-only: udrvctl says so.
+        s2 = Sup({"a": "ExecStart=@DRV@\n"})
+        try:
+            os.chmod(s2.dir, 0o755)
+            check(not os.stat(s2.ctl).st_mode & 0o077, "socket owner-only without groups")
+            r = subprocess.run([CTL, "--control", s2.ctl, "status"], capture_output=True,
+                               text=True, timeout=30, user=65534, group=65534, extra_groups=[])
+            check(r.returncode == 3 and "udrvctl: permission denied: the control socket" in
+                  r.stderr, f"rc {r.returncode}: {r.stderr}")
+            s2.stop()
+        finally:
+            s2.cleanup()
+        r = subprocess.run([SUP, "--read-group", "no-such-group-xyz"], capture_output=True,
+                           text=True, timeout=30)
+        check(r.returncode == 2 and "--read-group: no group 'no-such-group-xyz'" in r.stderr,
+              r.stderr)
+    finally:
+        s.cleanup()
+
+
+def test_cgroup_runtime_dirs_never_collide():
+    """Runtime dirs DIR/x-y and DIR/x/y get cgroups of their own (escaped as
+    systemd-escape does): starting the second supervisor kills nothing of
+    the first's."""
+    base = tempfile.mkdtemp(prefix="udrv-cg-")
+    s1 = s2 = None
+    try:
+        s1 = Sup({"a": "ExecStart=@DRV@\n"}, runtime_dir=os.path.join(base, "x-y"))
+        if not cgroups_used(s1):
+            print("    skip: no cgroups here")
+            s1.stop()
+            return
+        st = s1.wait_state("a", lambda x: x["state"] == "running", 10, "running")
+        s2 = Sup({"a": "ExecStart=@DRV@\n"}, runtime_dir=os.path.join(base, "x", "y"))
+        s2.wait_state("a", lambda x: x["state"] == "running", 10, "running")
+        cg1, cg2 = (open(os.path.join(x.run_dir, "cgroup")).read().strip() for x in (s1, s2))
+        check(cg1 != cg2, f"{cg1} == {cg2}")
+        check(os.path.basename(cg2).endswith("-x-y") and os.path.basename(cg1).endswith("-x\\x2dy"),
+              f"{cg1} {cg2}")
+        time.sleep(0.5)
+        st1 = s1.status("a")
+        check(st1["pid"] == st["pid"] and st1["restarts"] == 0 and alive(st["pid"]),
+              f"the first supervisor's driver was hit: {st1}")
+        s2.stop()
+        s1.stop()
+    finally:
+        for x in (s2, s1):
+            if x:
+                x.cleanup()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def test_no_cgroups_fallback():
+    """A supervisor that may not create cgroups (here: running as nobody)
+    says so once and falls back to the process group and the pidfd: a group
+    hopper ignoring SIGTERM is still stopped."""
+    if os.geteuid() != 0:
+        print("    skip: needs root to run the supervisor as nobody")
+        return
+    code = ("import os, signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+            "os.setpgid(0, 0); print('hopped', flush=True); time.sleep(1000)")
+
+    def own(sup):
+        os.chmod(sup.dir, 0o755)
+        for root, dirs, files in os.walk(sup.dir):
+            for n in [root] + [os.path.join(root, x) for x in dirs + files]:
+                os.chown(n, 65534, 65534)
+
+    def drop():
+        os.setgroups([])
+        os.setgid(65534)
+        os.setuid(65534)
+
+    s = Sup({"hop": f"ExecStart=/usr/bin/python3 -c \"{code}\"\nType=simple\nTimeoutStopSec=300ms\n"},
+            prepare=own, preexec=drop)
+    try:
+        check(not cgroups_used(s), "nobody could create cgroups")
+        out = s.output()
+        check(out.count("[sup] cgroups: ") == 1 and "a stop reaches the process group and the "
+              "main process only" in out, out)
+        st = s.wait_state("hop", lambda x: x["state"] == "running", 10, "running")
+        s.wait(lambda: "[hop] hopped" in s.output(), 10, "moved to another group")
+        r = s.udrvctl("stop", "hop")
+        check("hop is stopped" in r.stdout and not alive(st["pid"]), r.stdout)
         s.stop()
     finally:
         s.cleanup()

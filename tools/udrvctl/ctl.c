@@ -33,17 +33,26 @@ static int request(const char *line)
 	strcpy(sa.sun_path, udrvctl_control_path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		fprintf(stderr, "udrvctl: cannot reach driver_supervisor at %s: %s\n",
-			udrvctl_control_path, strerror(errno));
+		if (errno == EACCES)
+			fprintf(stderr, "udrvctl: permission denied: the control socket %s is for "
+				"root and the supervisor's user only (driver_supervisor "
+				"--read-group/--admin-group let groups in)\n", udrvctl_control_path);
+		else
+			fprintf(stderr, "udrvctl: cannot reach driver_supervisor at %s: %s\n",
+				udrvctl_control_path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return 3;
 	}
 	/* Do not shut down our side: the supervisor takes that as "gone". */
 	for (size_t off = 0, n = strlen(line); off < n;) {
-		ssize_t w = write(fd, line + off, n - off);
+		/* MSG_NOSIGNAL: a supervisor that refused us has closed already;
+		 * its answer (why) is still there to read. */
+		ssize_t w = send(fd, line + off, n - off, MSG_NOSIGNAL);
 		if (w < 0 && errno == EINTR)
 			continue;
+		if (w < 0 && (errno == EPIPE || errno == ECONNRESET))
+			break;
 		if (w < 0) {
 			fprintf(stderr, "udrvctl: write: %s\n", strerror(errno));
 			close(fd);
