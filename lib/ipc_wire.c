@@ -63,6 +63,10 @@ int udrv__ipc_parse(const uint8_t *buf, size_t n, struct ipc_msg *m)
 	m->len = get32(buf + 36);
 	if (get16(buf + 34) != 0 || m->len > UDRV_IPC_MSG_MAX || m->client == 0 || m->seq == 0)
 		return -EBADMSG;
+	/* The lengths first: the op name is read only inside the message
+	 * (found by fuzz_ipc: a header claiming more op bytes than sent). */
+	if (n != IPC_HDR + op_len + m->len)
+		return -EBADMSG;
 	if (m->type == IPC_REQUEST) {
 		if (m->flags & ~IPC_F_RESEND || m->status != 0 ||
 		    !udrv__ipc_op_valid((const char *)buf + IPC_HDR, op_len))

@@ -29,6 +29,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "udrv.h" /* UDRV_IPC_OP_MAX, UDRV_IPC_MSG_MAX */
+
 #define IPC_MAGIC       0x56524455u
 #define IPC_VERSION     1u
 #define IPC_HDR         40u

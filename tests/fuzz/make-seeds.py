@@ -9,6 +9,8 @@ script is how the seeds were made, rerun it when the fixtures change.
   notify                  what the drivers and libudrv send (edu_driver's
                           STATUS, fd store messages with fds)
   control, udrvctl        the requests udrvctl sends, the answers it reads
+  ipc                     IPC requests as udrv_client_call sends them, and
+                          malformed ones (several per input)
   checkpoint              real checkpoint files, written by the built
                           fuzz_checkpoint (UDRV_FUZZ_CKPT_SEEDS=DIR), when
                           build-fuzz/ has it
@@ -55,6 +57,40 @@ def tree_records(root):
             text = data.decode(errors="replace").rstrip("\n").replace("\n", "\\n")
             recs.append(f"F {base}/{fn} {text}")
     return recs
+
+
+def ipc_seeds():
+    """Requests as udrv_client_call sends them (lib/ipc_wire.h), and the
+    shapes the server must refuse; several per input split by FF FE FD FC."""
+    import struct
+
+    def hdr(typ, flags, client, seq, status, err, op_len, ln):
+        return struct.pack("<IBBHQQIIHHI", 0x56524455, 1, typ, flags, client, seq, status,
+                           err, op_len, 0, ln)
+
+    def req(op, payload=b"", client=5, seq=1, flags=0, cap=64):
+        op = op.encode()
+        return hdr(1, flags, client, seq, 0, cap, len(op), len(payload)) + op + payload
+
+    m = b"\xff\xfe\xfd\xfc"
+    five = struct.pack("<I", 5)
+    seeds = {
+        "echo": req("echo", b"hello"),
+        "add": req("add", five),
+        "add_resend": req("add", five, flags=1),
+        "add_twice_same_seq": req("add", five) + m + req("add", five, flags=1),
+        "add_then_stale": req("add", five, seq=3) + m + req("add", five, seq=2),
+        "dev": req("dev", b"\x01\x02"),
+        "unknown_op": req("nope"),
+        "reply_as_request": hdr(2, 0, 5, 1, 0, 0, 0, 0),
+        "len_lies": req("echo", b"abc")[:-1],
+        "bad_op_chars": req("ec/o"),
+        "small_cap": req("add", five, cap=4),
+        "three": req("echo", b"a", seq=1) + m + req("add", b"\0\0\0\1", seq=2) + m +
+                 req("dev", b"x", seq=3),
+    }
+    for name, data in seeds.items():
+        put("ipc", name, data)
 
 
 def main():
@@ -148,3 +184,4 @@ FileDescriptorStoreMax=16
 
 if __name__ == "__main__":
     main()
+    ipc_seeds()
