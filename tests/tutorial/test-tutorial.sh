@@ -38,5 +38,9 @@ check "the new instance restored the checkpoint" \
 	has 'myedu: restored state: 1 starts, [1-9][0-9]* loops, 0 interrupts$'
 check "udrvctl status: running, 1 restart, last exit crash (SIGSEGV)" \
 	has '^myedu +running +[0-9]+ +1  crash \(SIGSEGV\)'
+check "the client's 100 calls came through the crash, counted once each" \
+	has '^client: 100 calls, count 100, [1-9][0-9]* resent after a crash$'
+check "udrvctl call after them: the 101st count" has '^101 \(0x0000000000000065\)$'
+check "udrvctl call myedu status renders the text" has '^starts=[0-9]+ loops=[0-9]+ interrupts=0$'
 echo "$passes passed, $fails failed"
 [ "$fails" = 0 ]
