@@ -77,13 +77,10 @@ static int op_set_period(void *arg, const struct udrv_call *c)
 	return put_le(c, old, 4);
 }
 
-udrv_server *gpio_ipc_open(struct gpio_run *run)
+int gpio_ipc_add_ops(udrv_server *s, struct gpio_run *run)
 {
-	udrv_server *s = udrv_server_open(GPIO_IPC_LAYOUT, sizeof(struct gpio_ipc_state));
 	int r;
 
-	if (!s)
-		return NULL;
 	r = udrv_server_add_op(s, "status", UDRV_OP_PURE, op_status, NULL, run);
 	if (!r)
 		r = udrv_server_add_op(s, "period", UDRV_OP_PURE, op_period, NULL, run);
@@ -91,11 +88,23 @@ udrv_server *gpio_ipc_open(struct gpio_run *run)
 		r = udrv_server_add_op(s, "set-period", UDRV_OP_STATE, op_set_period, NULL, run);
 	if (!r)
 		r = udrv_server_add_op(s, "toggles", UDRV_OP_PURE, op_toggles, NULL, run);
+	if (r == 0)
+		run->ipc = udrv_server_state(s);
+	return r;
+}
+
+udrv_server *gpio_ipc_open(struct gpio_run *run)
+{
+	udrv_server *s = udrv_server_open(GPIO_IPC_LAYOUT, sizeof(struct gpio_ipc_state));
+	int r;
+
+	if (!s)
+		return NULL;
+	r = gpio_ipc_add_ops(s, run);
 	if (r < 0) {
 		udrv_server_close(s);
 		errno = -r;
 		return NULL;
 	}
-	run->ipc = udrv_server_state(s);
 	return s;
 }

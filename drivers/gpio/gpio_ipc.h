@@ -44,4 +44,10 @@ uint32_t gpio_run_period(const struct gpio_run *run);
  */
 udrv_server *gpio_ipc_open(struct gpio_run *run);
 
+/* gpio_ipc_add_ops - register the same operations on server @s (state of
+ * sizeof(struct gpio_ipc_state) bytes, layout GPIO_IPC_LAYOUT), e.g.
+ * one from udrv_server_open_fd in a test, and point run->ipc at its state.
+ * 0 or -errno of udrv_server_add_op. */
+int gpio_ipc_add_ops(udrv_server *s, struct gpio_run *run);
+
 #endif

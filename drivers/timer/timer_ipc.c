@@ -88,13 +88,10 @@ static int op_set_rate(void *arg, const struct udrv_call *c)
 	return put_le(c, old, 4);
 }
 
-udrv_server *timer_ipc_open(struct timer_state *st)
+int timer_ipc_add_ops(udrv_server *s, struct timer_state *st)
 {
-	udrv_server *s = udrv_server_open(TIMER_IPC_LAYOUT, sizeof(struct timer_ipc_state));
 	int r;
 
-	if (!s)
-		return NULL;
 	r = udrv_server_add_op(s, "status", UDRV_OP_PURE, op_status, NULL, st);
 	if (!r)
 		r = udrv_server_add_op(s, "ticks", UDRV_OP_PURE, op_ticks, NULL, st);
@@ -104,11 +101,23 @@ udrv_server *timer_ipc_open(struct timer_state *st)
 		r = udrv_server_add_op(s, "rate", UDRV_OP_PURE, op_rate, NULL, st);
 	if (!r)
 		r = udrv_server_add_op(s, "set-rate", UDRV_OP_STATE, op_set_rate, NULL, st);
+	if (r == 0)
+		st->ipc = udrv_server_state(s);
+	return r;
+}
+
+udrv_server *timer_ipc_open(struct timer_state *st)
+{
+	udrv_server *s = udrv_server_open(TIMER_IPC_LAYOUT, sizeof(struct timer_ipc_state));
+	int r;
+
+	if (!s)
+		return NULL;
+	r = timer_ipc_add_ops(s, st);
 	if (r < 0) {
 		udrv_server_close(s);
 		errno = -r;
 		return NULL;
 	}
-	st->ipc = udrv_server_state(s);
 	return s;
 }

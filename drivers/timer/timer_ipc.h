@@ -55,4 +55,10 @@ uint64_t timer_missed(const struct timer_state *st);
  */
 udrv_server *timer_ipc_open(struct timer_state *st);
 
+/* timer_ipc_add_ops - register the same operations on server @s (state of
+ * sizeof(struct timer_ipc_state) bytes, layout TIMER_IPC_LAYOUT), e.g.
+ * one from udrv_server_open_fd in a test, and point st->ipc at its state.
+ * 0 or -errno of udrv_server_add_op. */
+int timer_ipc_add_ops(udrv_server *s, struct timer_state *st);
+
 #endif
