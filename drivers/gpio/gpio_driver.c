@@ -11,10 +11,16 @@
  * The toggle count and the last level live in udrv_state_open("gpio-state"),
  * a memfd the manager keeps in its fd store: after a crash the restarted
  * driver drives the pin back to the last level and counts on from there.
+ *
+ * Under driver_supervisor with IPC=yes it also answers calls (gpio_ipc.h:
+ * status, period, set-period, toggles) from its wait between toggles, a
+ * ppoll on the server fd up to the next deadline; a period set over IPC is
+ * kept in the IPC checkpoint, so a restarted instance blinks at it.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +28,7 @@
 
 #include "udrv.h"
 #include "drvutil.h"
+#include "gpio_ipc.h"
 #include "registers.h"
 
 #define PROG "gpio_driver"
@@ -241,6 +248,65 @@ static int sleep_pinging(const struct timespec *deadline, uint64_t wd_usec)
 	}
 }
 
+/* Signed @a - @b in nanoseconds. */
+static int64_t ts_diff_ns(const struct timespec *a, const struct timespec *b)
+{
+	return (int64_t)(a->tv_sec - b->tv_sec) * 1000000000 + (a->tv_nsec - b->tv_nsec);
+}
+
+/*
+ * With IPC: wait until @deadline in ppoll on the server fd, answering calls
+ * meanwhile, and send WATCHDOG=1 every half watchdog period (*@ping: when
+ * the last one went). The deadline stays absolute, so answering calls adds
+ * no drift. Stop signals are blocked except inside ppoll (@waitmask).
+ * Returns 0 at the deadline, 1 after answering calls (one may have changed
+ * the period: the caller works the deadline out again), -EINTR on a stop
+ * request, or -errno.
+ */
+static int serve_until(udrv_server *srv, const sigset_t *waitmask,
+		       const struct timespec *deadline, uint64_t wd_usec, struct timespec *ping)
+{
+	struct pollfd pfd = { .fd = udrv_server_fd(srv), .events = POLLIN };
+	struct timespec now, wake, ts;
+	int64_t left;
+	int r;
+
+	for (;;) {
+		if (drv_stop_requested)
+			return -EINTR;
+		drv_now(&now);
+		wake = *deadline;
+		if (wd_usec) {
+			struct timespec due = *ping;
+
+			drv_ts_add_ns(&due, wd_usec * 500); /* half the period, in ns */
+			if (ts_diff_ns(&due, &now) <= 0) {
+				udrv_notify_watchdog();
+				*ping = now;
+				continue;
+			}
+			if (ts_diff_ns(&due, &wake) < 0)
+				wake = due;
+		}
+		if (ts_diff_ns(deadline, &now) <= 0)
+			return 0;
+		left = ts_diff_ns(&wake, &now);
+		ts.tv_sec = (time_t)(left / 1000000000);
+		ts.tv_nsec = (long)(left % 1000000000);
+		r = ppoll(&pfd, 1, &ts, waitmask);
+		if (r < 0 && errno != EINTR)
+			return -errno;
+		if (drv_stop_pending())
+			return -EINTR;
+		if (r > 0) {
+			r = udrv_server_dispatch(srv, 0);
+			if (r < 0 && r != -EINTR)
+				return r;
+			return 1;
+		}
+	}
+}
+
 /* Check map 0 covers the registers we use and print it, as the brief shows. */
 static int check_map(udrv_dev *dev)
 {
@@ -310,13 +376,16 @@ static int gpio_dump(udrv_dev *dev, unsigned pin)
 int main(int argc, char **argv)
 {
 	struct gpio_opts o;
-	struct timespec next, t0;
+	struct gpio_run run = { 0 };
+	struct timespec next, last, ping, now;
 	struct gpio_state local, *st;
+	udrv_server *srv = NULL;
+	sigset_t waitmask;
 	udrv_dev *dev;
-	uint64_t toggles = 0, run_toggles = 0;
+	uint64_t run_toggles = 0;
 	uint32_t lev = 0;
 	uint64_t wd_usec = udrv_watchdog_usec();
-	int level = 0, r, ret = 1;
+	int r, ret = 1;
 
 	if (parse_args(argc, argv, &o) < 0)
 		return 2;
@@ -353,8 +422,10 @@ int main(int argc, char **argv)
 	}
 	/* Start from a known state, read back: low, or the level the last
 	 * instance left (and the count it reached) after a crash. */
-	st = state_restore(o.pin, &local, &toggles, &level);
-	r = gpio_drive(dev, o.pin, level, &lev);
+	run.pin = o.pin;
+	run.period_ms = (uint32_t)o.period_ms;
+	st = state_restore(o.pin, &local, &run.toggles, &run.level);
+	r = gpio_drive(dev, o.pin, run.level, &lev);
 	if (r < 0) {
 		fprintf(stderr, PROG ": pin %u: %s (GPLEV%u=0x%08" PRIx32 ")\n", o.pin,
 			r == -EIO ? "level does not read back" : strerror(-r),
@@ -362,41 +433,76 @@ int main(int argc, char **argv)
 		goto out_close;
 	}
 
+	/* Calls are answered from the wait between toggles. No IPC=yes
+	 * (ENOENT): blink as before, without. */
+	srv = gpio_ipc_open(&run);
+	if (!srv && errno != ENOENT) {
+		fprintf(stderr, PROG ": IPC: %s\n", strerror(errno));
+		goto out_low;
+	}
+	if (srv) {
+		r = drv_stop_block(&waitmask);
+		if (r < 0) {
+			fprintf(stderr, PROG ": signals: %s\n", strerror(-r));
+			goto out_low;
+		}
+		printf("[driver] IPC: serving calls (status, period, set-period, toggles); "
+		       "period %" PRIu32 " ms%s\n", gpio_run_period(&run),
+		       run.ipc->period_ms ? " (set over IPC)" : "");
+	}
+
 	printf("[driver] LED on pin %u blinking\n", o.pin);
 	udrv_notify_ready();
-	udrv_notify_status("pin %u blinking every %" PRIu64 " ms", o.pin, o.period_ms);
+	udrv_notify_status("pin %u blinking every %" PRIu32 " ms", o.pin, gpio_run_period(&run));
 
-	drv_now(&t0);
-	next = t0;
+	drv_now(&last);
+	ping = last;
 	for (;;) {
-		drv_ts_add_ns(&next, o.period_ms * 1000000u);
-		r = sleep_pinging(&next, wd_usec);
+		/* The next toggle is due one period after the last deadline
+		 * (absolute: no drift). A call may change the period meanwhile:
+		 * the deadline is then worked out again from the same start. */
+		do {
+			next = last;
+			drv_ts_add_ns(&next, (uint64_t)gpio_run_period(&run) * 1000000u);
+			r = srv ? serve_until(srv, &waitmask, &next, wd_usec, &ping)
+				: sleep_pinging(&next, wd_usec);
+		} while (r == 1);
 		if (r == -EINTR)
 			break;
 		if (r < 0) {
-			fprintf(stderr, PROG ": clock_nanosleep: %s\n", strerror(-r));
+			fprintf(stderr, PROG ": %s: %s\n", srv ? "serving IPC" : "clock_nanosleep",
+				strerror(-r));
 			goto out_low;
 		}
+		last = next;
+		if (srv) {
+			/* A period shortened over IPC may leave the schedule more
+			 * than a period behind: go on from now, not in a burst. */
+			drv_now(&now);
+			if (ts_diff_ns(&now, &last) >= (int64_t)gpio_run_period(&run) * 1000000)
+				last = now;
+		}
 
-		level = !level;
-		r = gpio_drive(dev, o.pin, level, &lev);
-		toggles++;
-		state_update(st, toggles, level);
+		run.level = !run.level;
+		r = gpio_drive(dev, o.pin, run.level, &lev);
+		run.toggles++;
+		state_update(st, run.toggles, run.level);
 		if (r == -EIO) {
 			fprintf(stderr, PROG ": pin %u: wrote %d, GPLEV%u reads 0x%08" PRIx32
-				" (level %d) at toggle %" PRIu64 "\n", o.pin, level,
-				GPIO_BANK(o.pin), lev, !level, toggles);
+				" (level %d) at toggle %" PRIu64 "\n", o.pin, run.level,
+				GPIO_BANK(o.pin), lev, !run.level, run.toggles);
 			goto out_low;
 		}
 		if (r < 0) {
 			fprintf(stderr, PROG ": register access: %s\n", strerror(-r));
 			goto out_low;
 		}
-		if (o.report && toggles % o.report == 0)
+		if (o.report && run.toggles % o.report == 0)
 			printf("[driver] pin %u level=%d (toggle %" PRIu64 ")\n",
-			       o.pin, level, toggles);
+			       o.pin, run.level, run.toggles);
 		udrv_notify_watchdog();
-		udrv_notify_status("pin %u level=%d toggles=%" PRIu64, o.pin, level, toggles);
+		drv_now(&ping);
+		udrv_notify_status("pin %u level=%d toggles=%" PRIu64, o.pin, run.level, run.toggles);
 		if (o.count && ++run_toggles >= o.count)
 			break; /* --count: changes by this instance */
 	}
@@ -409,8 +515,9 @@ out_low:
 		fprintf(stderr, PROG ": pin %u: could not leave it low\n", o.pin);
 		ret = 1;
 	}
-	printf("[driver] stopped after %" PRIu64 " toggles, pin %u low\n", toggles, o.pin);
+	printf("[driver] stopped after %" PRIu64 " toggles, pin %u low\n", run.toggles, o.pin);
 out_close:
+	udrv_server_close(srv);
 	udrv_close(dev);
 	return ret;
 }

@@ -14,11 +14,17 @@
  * matches when CLO *equals* it, so a compare that is already in the past
  * would not fire for 2^32 us (71 minutes): when we are late, the ticks we
  * passed are counted as missed and the schedule skips ahead.
+ *
+ * Under driver_supervisor with IPC=yes it also answers calls (timer_ipc.h:
+ * status, ticks, period, rate, set-rate) from the same ppoll as the
+ * interrupt; a rate set over IPC is kept in the IPC checkpoint, so a
+ * restarted instance ticks at it.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +32,7 @@
 #include "udrv.h"
 #include "drvutil.h"
 #include "registers.h"
+#include "timer_ipc.h"
 
 #define PROG "timer_driver"
 
@@ -40,17 +47,6 @@ struct timer_opts {
 	uint64_t rate_hz;
 	uint64_t count;  /* ticks; 0 = until stopped */
 	uint64_t report; /* summary every N ticks; 0 = once a second */
-};
-
-struct timer_state {
-	udrv_dev *dev;
-	uint64_t rate_hz;
-	uint32_t base;     /* CLO when the schedule started */
-	uint64_t k;        /* index of the compare currently programmed */
-	uint32_t compare;  /* its value: base + floor(k * 1e6 / rate) */
-	uint64_t ticks;    /* interrupts serviced */
-	uint64_t missed;   /* compares skipped because we were late */
-	uint64_t spurious; /* wake-ups with M1 clear */
 };
 
 static void usage(FILE *f)
@@ -87,7 +83,8 @@ static int parse_args(int argc, char **argv, struct timer_opts *o)
 				return -1;
 			break;
 		case 'r':
-			if (!drv_opt_u64(PROG, "--rate-hz", optarg, 1, 10000, &o->rate_hz))
+			if (!drv_opt_u64(PROG, "--rate-hz", optarg, TIMER_RATE_MIN, TIMER_RATE_MAX,
+					 &o->rate_hz))
 				return -1;
 			break;
 		case 'n':
@@ -170,11 +167,35 @@ static int program_next(struct timer_state *st)
 	}
 }
 
+/*
+ * Move the schedule over to the rate set over IPC, if it changed: the
+ * compare already programmed stays (it fires at the old spacing) and the
+ * new schedule counts from it, so no tick is lost or doubled. Returns true
+ * when the rate changed.
+ */
+static bool follow_rate(struct timer_state *st)
+{
+	if (!st->ipc || !st->ipc->rate_hz || st->ipc->rate_hz == st->rate_hz)
+		return false;
+	st->base = st->compare;
+	st->k = 0;
+	st->rate_hz = st->ipc->rate_hz;
+	return true;
+}
+
+/* A tick must come within a few periods; allow at least 1 s. */
+static int tick_timeout_ms(uint64_t rate_hz)
+{
+	int ms = (int)(5000 / rate_hz);
+
+	return ms < 1000 ? 1000 : ms;
+}
+
 static void print_summary(const char *what, const struct timer_state *st,
 			  uint64_t ticks, double secs)
 {
 	printf("[timer] %sticks=%" PRIu64 " missed=%" PRIu64 " rate=%.1fHz\n", what,
-	       st->ticks, st->missed + udrv_irq_missed(st->dev),
+	       st->ticks, timer_missed(st),
 	       secs > 0 ? (double)ticks / secs : 0.0);
 }
 
@@ -182,9 +203,10 @@ int main(int argc, char **argv)
 {
 	struct timer_opts o;
 	struct timer_state st;
-	struct timespec t0, now, t_report, t_notify;
+	struct timespec t0, now, t_report, t_notify, t_tick;
 	struct udrv_map_info mi;
-	struct pollfd pfd;
+	struct pollfd pfd[2] = { { .fd = -1, .events = POLLIN }, { .fd = -1, .events = POLLIN } };
+	udrv_server *srv = NULL;
 	sigset_t waitmask;
 	uint64_t ticks_report = 0;
 	uint32_t cs = 0, clo = 0, ev;
@@ -225,10 +247,25 @@ int main(int argc, char **argv)
 		fprintf(stderr, PROG ": %s has no interrupt: %s\n", udrv_name(st.dev), strerror(-r));
 		goto out_close;
 	}
-	pfd.fd = r;
-	pfd.events = POLLIN;
+	pfd[0].fd = r;
+
+	/* Calls are answered from the same ppoll as the interrupt. No IPC=yes
+	 * (ENOENT): tick as before, without. A rate set over IPC before a
+	 * restart is the rate from the start. */
+	srv = timer_ipc_open(&st);
+	if (!srv && errno != ENOENT) {
+		fprintf(stderr, PROG ": IPC: %s\n", strerror(errno));
+		goto out_close;
+	}
+	if (srv) {
+		pfd[1].fd = udrv_server_fd(srv);
+		if (st.ipc->rate_hz)
+			st.rate_hz = st.ipc->rate_hz;
+		printf("[timer] IPC: serving calls (status, ticks, period, rate, set-rate); "
+		       "rate %" PRIu64 " Hz%s\n", st.rate_hz, st.ipc->rate_hz ? " (set over IPC)" : "");
+	}
 	printf("[timer] mapped 0x%" PRIx64 " size=0x%" PRIx64 ", channel %u at %" PRIu64 " Hz\n",
-	       mi.addr, mi.size, ST_CHANNEL, o.rate_hz);
+	       mi.addr, mi.size, ST_CHANNEL, st.rate_hz);
 
 	/* Start clean: clear a stale match flag (CS bits clear on writing 1). */
 	r = udrv_write32(st.dev, 0, ST_CS, ST_CS_M(ST_CHANNEL));
@@ -247,27 +284,54 @@ int main(int argc, char **argv)
 		goto out_close;
 	}
 	udrv_notify_ready();
-	udrv_notify_status("channel %u at %" PRIu64 " Hz", ST_CHANNEL, o.rate_hz);
+	udrv_notify_status("channel %u at %" PRIu64 " Hz", ST_CHANNEL, st.rate_hz);
 
-	/* A tick must come within a few periods; allow at least 1 s. */
-	timeout_ms = (int)(5000 / o.rate_hz);
-	if (timeout_ms < 1000)
-		timeout_ms = 1000;
-
+	timeout_ms = tick_timeout_ms(st.rate_hz);
 	drv_now(&t0);
-	t_report = t_notify = t0;
+	t_report = t_notify = t_tick = t0;
 	for (;;) {
-		struct timespec ts = { timeout_ms / 1000, (timeout_ms % 1000) * 1000000L };
+		/* The wait ends timeout_ms after the last interrupt, however
+		 * many calls come in between. */
+		struct timespec ts = t_tick;
+		double left;
 
 		if (drv_stop_requested)
 			break;
+		drv_ts_add_ns(&ts, (uint64_t)timeout_ms * 1000000u);
+		drv_now(&now);
+		left = drv_ts_diff_s(&ts, &now);
+		if (left < 0)
+			left = 0;
+		ts.tv_sec = (time_t)left;
+		ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
 		/* SIGTERM/SIGINT are blocked except inside ppoll(). */
-		r = ppoll(&pfd, 1, &ts, &waitmask);
+		r = ppoll(pfd, 2, &ts, &waitmask);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
 			fprintf(stderr, PROG ": ppoll: %s\n", strerror(errno));
 			goto out_close;
+		}
+		/* Under constant calls ppoll may return ready fds without ever
+		 * delivering a pending SIGTERM (drvutil.h). Only with IPC: the
+		 * demo unit's SystemCallFilter= has no rt_sigpending. */
+		if (srv && drv_stop_pending())
+			break;
+		if (r > 0 && (pfd[1].revents & POLLIN)) {
+			int d = udrv_server_dispatch(srv, 0);
+
+			if (d < 0 && d != -EINTR) {
+				fprintf(stderr, PROG ": IPC: %s\n", strerror(-d));
+				goto out_close;
+			}
+			if (follow_rate(&st)) {
+				timeout_ms = tick_timeout_ms(st.rate_hz);
+				printf("[timer] rate %" PRIu64 " Hz (set over IPC)\n", st.rate_hz);
+				udrv_notify_status("channel %u at %" PRIu64 " Hz", ST_CHANNEL,
+						   st.rate_hz);
+			}
+			if (!(pfd[0].revents & POLLIN))
+				continue;
 		}
 		if (r == 0) {
 			udrv_read32(st.dev, 0, ST_CS, &cs);
@@ -297,6 +361,7 @@ int main(int argc, char **argv)
 				goto out_mmio;
 			st.ticks++;
 			ticks_report++;
+			drv_now(&t_tick);
 			r = program_next(&st);
 			if (r < 0)
 				goto out_mmio;
@@ -316,7 +381,7 @@ int main(int argc, char **argv)
 		if (drv_ts_diff_s(&now, &t_notify) * 1e9 >= NOTIFY_EVERY_NS) {
 			udrv_notify_watchdog();
 			udrv_notify_status("ticks=%" PRIu64 " missed=%" PRIu64, st.ticks,
-					   st.missed + udrv_irq_missed(st.dev));
+					   timer_missed(&st));
 			t_notify = now;
 		}
 		if (o.count && st.ticks >= o.count)
@@ -329,16 +394,17 @@ int main(int argc, char **argv)
 	udrv_write32(st.dev, 0, ST_CS, ST_CS_M(ST_CHANNEL));
 	printf("[timer] stopped: ticks=%" PRIu64 " missed=%" PRIu64 " spurious=%" PRIu64
 	       " in %.3fs = %.2fHz (asked %" PRIu64 " Hz)\n", st.ticks,
-	       st.missed + udrv_irq_missed(st.dev), st.spurious,
+	       timer_missed(&st), st.spurious,
 	       drv_ts_diff_s(&now, &t0),
 	       st.ticks / (drv_ts_diff_s(&now, &t0) > 0 ? drv_ts_diff_s(&now, &t0) : 1),
-	       o.rate_hz);
+	       st.rate_hz);
 	ret = 0;
 	goto out_close;
 
 out_mmio:
 	fprintf(stderr, PROG ": register access: %s\n", strerror(-r));
 out_close:
+	udrv_server_close(srv);
 	udrv_close(st.dev);
 	return ret;
 }
