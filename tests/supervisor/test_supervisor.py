@@ -1529,7 +1529,9 @@ def test_supervisor_kill9_leftovers_killed():
         s.wait_state("g", lambda x: x["state"] == "running", 10, "g running again")
         for p in left:
             check(not alive(p), f"pid {p} left by the dead supervisor still alive")
-        check(len(descendants_with(mark)) == 1, "one copy of the grandchild")
+        # the old grandchild is dead (above); the new instance's shell starts
+        # its own a moment after "running" (Type=simple): wait for that one
+        s.wait(lambda: len(descendants_with(mark)) == 1, 10, "one copy of the grandchild")
         check("left by a previous supervisor" in s.output(), "leftovers logged")
         s.stop()
     finally:
