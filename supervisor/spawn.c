@@ -11,7 +11,7 @@
  * empty signal mask, and the environment: the supervisor's own, then Environment=, then
  * NOTIFY_SOCKET, WATCHDOG_USEC/WATCHDOG_PID, UDRV_DEVICE, UDRV_DRIVER and
  * LISTEN_FDS/LISTEN_PID/LISTEN_FDNAMES. It gets SIGTERM if
- * the supervisor dies (PR_SET_PDEATHSIG).
+ * the supervisor dies (PR_SET_PDEATHSIG; SIGKILL with PrivatePIDs=).
  *
  * exec failures come back through a close-on-exec pipe, as posix_spawn
  * does it: the parent reads either EOF (exec worked) or the child's errno.

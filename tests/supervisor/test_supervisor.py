@@ -1781,6 +1781,24 @@ def test_private_pids():
         s.cleanup()
 
 
+def test_private_pids_supervisor_killed():
+    """PrivatePIDs=yes: a driver without a SIGTERM handler is PID 1 of its
+    namespace and would drop the SIGTERM its supervisor's death sends
+    (PR_SET_PDEATHSIG); it gets SIGKILL instead and does not outlive a
+    kill -9 of the supervisor."""
+    if os.geteuid() != 0:
+        print("    skip: needs root (a PID namespace)")
+        return
+    s = Sup({"pp": "ExecStart=@DRV@\nPrivatePIDs=yes\n"})
+    try:
+        st = s.wait_state("pp", lambda x: x["state"] == "running", 10, "pp ready")
+        s.proc.kill()
+        s.proc.wait()
+        s.wait(lambda: not alive(st["pid"]), 10, "the driver gone with its supervisor")
+    finally:
+        s.cleanup()
+
+
 def test_private_ns_refused():
     """Where the kernel refuses a namespace (here: a supervisor running as
     nobody, no CAP_SYS_ADMIN) the start fails and last_exit names the key;
