@@ -1754,7 +1754,7 @@ def test_private_pids():
         check(set(line.split()[2:]) <= {"sh", "sleep", "cat", "sort"}, line)
         line = next(l for l in out.splitlines() if l.startswith("[pp] npids:"))
         check(int(line.split()[2]) <= 6, line)  # sh, sleep, the $() subshell, ls, wc
-        check(sleepers(tag + "1") == 1, "the driver's child runs")
+        s.wait(lambda: sleepers(tag + "1") == 1, 10, "the driver's child running")
         t0 = time.monotonic()
         r = s.udrvctl("stop", "pp")
         check("pp is stopped" in r.stdout and not alive(st["pid"]), r.stdout)
@@ -1776,7 +1776,8 @@ def test_private_pids():
                           "pc restarted after its crash")
         check("pc crashed (SIGSEGV), restarting" in s.output(), s.output())
         s.stop()
-        check(sleepers(tag + "2") == 0 and sleepers(tag + "3") == 0, "every child gone")
+        s.wait(lambda: sleepers(tag + "2") == 0 and sleepers(tag + "3") == 0, 10,
+               "every child gone")
     finally:
         s.cleanup()
 
