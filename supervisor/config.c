@@ -447,6 +447,7 @@ const struct drv_key drv_keys[] = {
 	{ "NoNewPrivileges", "no" },
 	{ "PrivateDevices", "no" },
 	{ "PrivatePIDs", "no" },
+	{ "PrivateTmp", "no" },
 	{ "SupplementaryGroups", "" },
 	{ "SystemCallFilter", "" },
 	{ "LimitNOFILE", "" },
@@ -687,7 +688,8 @@ static int apply_key(struct drv_config *c, const char *key, const char *val,
 	}
 	bool *flag = !strcmp(key, "NoNewPrivileges") ? &c->no_new_privs :
 		     !strcmp(key, "PrivateDevices") ? &c->private_devices :
-		     !strcmp(key, "PrivatePIDs") ? &c->private_pids : NULL;
+		     !strcmp(key, "PrivatePIDs") ? &c->private_pids :
+		     !strcmp(key, "PrivateTmp") ? &c->private_tmp : NULL;
 	if (flag) {
 		if (!strcmp(val, "yes") || !strcmp(val, "true") || !strcmp(val, "1") || !strcmp(val, "on"))
 			*flag = true;
@@ -1019,6 +1021,7 @@ bool config_equal(const struct drv_config *a, const struct drv_config *b)
 	       strv_equal(a->syscall_filter, b->syscall_filter) &&
 	       a->no_new_privs == b->no_new_privs &&
 	       a->private_devices == b->private_devices && a->private_pids == b->private_pids &&
+	       a->private_tmp == b->private_tmp &&
 	       memcmp(a->limits, b->limits, sizeof(a->limits)) == 0 &&
 	       a->restart == b->restart && a->type == b->type &&
 	       a->restart_usec == b->restart_usec && a->restart_max_usec == b->restart_max_usec &&

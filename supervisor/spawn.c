@@ -46,7 +46,9 @@
  * stdout/stderr links and a tmpfs /dev/shm, and drops CAP_MKNOD and
  * CAP_SYS_RAWIO from the bounding set (a root driver could otherwise make
  * any node, or use /dev/mem's ports and iopl): its device is only the fds
- * Device= passes. PrivatePIDs= mounts a /proc of the new namespace. When
+ * Device= passes. PrivateTmp= mounts an empty tmpfs on /tmp and /var/tmp
+ * (the runtime dir, if below them, bound back in for the notify socket).
+ * PrivatePIDs= mounts a /proc of the new namespace. When
  * the kernel refuses any of it (no CAP_SYS_ADMIN, a kernel without
  * namespaces), the start fails and last_exit names the key: a driver
  * asking for containment never runs without it.
@@ -57,6 +59,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
+#include <limits.h>
 #include <sched.h>
 #include <linux/close_range.h>
 #include <linux/filter.h>
@@ -207,12 +210,11 @@ static int build_env(struct drv *d, const struct devfds *dev, unsigned nfds,
 	return 0;
 }
 
-/* Write @pid's digits after the '=' of @kv (room reserved): async-signal-safe. */
-static void fmt_pid(char *kv, pid_t pid)
+/* Write @v's digits and a NUL at @p (PID_ROOM bytes): async-signal-safe. */
+static void fmt_num(char *p, unsigned long v)
 {
-	char tmp[PID_ROOM], *p = strchr(kv, '=') + 1;
+	char tmp[PID_ROOM];
 	int n = 0;
-	unsigned long v = (unsigned long)pid;
 
 	do
 		tmp[n++] = (char)('0' + v % 10);
@@ -220,6 +222,12 @@ static void fmt_pid(char *kv, pid_t pid)
 	while (n)
 		*p++ = tmp[--n];
 	*p = '\0';
+}
+
+/* Write @pid's digits after the '=' of @kv (room reserved). */
+static void fmt_pid(char *kv, pid_t pid)
+{
+	fmt_num(strchr(kv, '=') + 1, (unsigned long)pid);
 }
 
 /* /etc/passwd and /etc/group read directly (fgetpwent, fgetgrent): no
@@ -390,19 +398,68 @@ static int private_dev(void)
 	return 0;
 }
 
-/* The mount namespace of PrivateDevices= / PrivatePIDs= (the PID namespace
- * came with clone()). NULL, or the key the kernel refused (errno set). */
-static const char *setup_namespaces(const struct drv *d)
+/* PrivateTmp=: an empty tmpfs on /tmp and on /var/tmp (where it exists).
+ * @keep (resolved by the parent; "" if none) is the runtime dir when it lies
+ * below one of them: bound back in at the same path, so that the notify
+ * socket stays reachable. System calls only (the child). */
+static int private_tmp(const char *keep)
 {
-	const char *key = d->cfg.private_devices ? "PrivateDevices=yes" : "PrivatePIDs=yes";
+	static const char *const dirs[] = { "/tmp", "/var/tmp" };
+	char path[PATH_MAX], fdpath[16 + PID_ROOM] = "/proc/self/fd/";
+	int kfd = -1;
 
-	if (!d->cfg.private_devices && !d->cfg.private_pids)
+	if (keep[0] && (kfd = open(keep, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -1;
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		struct stat st;
+
+		if (stat(dirs[i], &st) < 0 && errno == ENOENT)
+			continue; /* no /var/tmp: nothing to hide */
+		if (mount("tmpfs", dirs[i], "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0)
+			goto fail;
+	}
+	if (kfd < 0)
+		return 0;
+	/* mkdir -p @keep in the new tmpfs (root's, 0755: any User= passes) */
+	size_t n = strlen(keep);
+
+	memcpy(path, keep, n + 1);
+	for (size_t i = 1; i <= n; i++) {
+		if (path[i] != '/' && path[i] != '\0')
+			continue;
+		path[i] = '\0';
+		if (mkdir(path, 0755) < 0 && errno != EEXIST)
+			goto fail;
+		path[i] = i < n ? '/' : '\0';
+	}
+	fmt_num(fdpath + 14, (unsigned long)kfd); /* "/proc/self/fd/N": the dir, as we opened it */
+	if (mount(fdpath, keep, NULL, MS_BIND, NULL) < 0)
+		goto fail;
+	close(kfd);
+	return 0;
+fail:
+	if (kfd >= 0)
+		close(kfd);
+	return -1;
+}
+
+/* The mount namespace of PrivateDevices= / PrivateTmp= / PrivatePIDs= (the
+ * PID namespace came with clone()). NULL, or the key the kernel refused
+ * (errno set). */
+static const char *setup_namespaces(const struct drv *d, const char *tmp_keep)
+{
+	const char *key = d->cfg.private_devices ? "PrivateDevices=yes" :
+			  d->cfg.private_tmp ? "PrivateTmp=yes" : "PrivatePIDs=yes";
+
+	if (!d->cfg.private_devices && !d->cfg.private_tmp && !d->cfg.private_pids)
 		return NULL;
 	/* private: nothing mounted here appears outside, nor the reverse */
 	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return key;
 	if (d->cfg.private_devices && private_dev() < 0)
 		return "PrivateDevices=yes";
+	if (d->cfg.private_tmp && private_tmp(tmp_keep) < 0)
+		return "PrivateTmp=yes";
 	/* a /proc of the new PID namespace: ps shows the driver's processes */
 	if (d->cfg.private_pids &&
 	    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
@@ -414,7 +471,7 @@ static const char *setup_namespaces(const struct drv *d)
  * set when a namespace key failed). */
 static void child(struct drv *d, const struct devfds *dev, const struct sock_fprog *prog,
 		  struct child_env *ce, const struct creds *cr, int cred_err, int outfd, int *errfd,
-		  pid_t parent, int cgfd, int errrd, const char **ns_key)
+		  pid_t parent, int cgfd, int errrd, const char *tmp_keep, const char **ns_key)
 {
 	sigset_t none;
 	int nullfd;
@@ -446,7 +503,7 @@ static void child(struct drv *d, const struct devfds *dev, const struct sock_fpr
 			return;
 	}
 
-	if ((*ns_key = setup_namespaces(d))) {
+	if ((*ns_key = setup_namespaces(d, tmp_keep))) {
 		errno = -errno;
 		return;
 	}
@@ -562,6 +619,7 @@ struct child_arg {
 	int errrd;         /* the read end of errfd's pipe (PrivatePIDs=: closed by the child) */
 	int cgfd;          /* the driver cgroup's cgroup.procs, -1 without */
 	pid_t parent;
+	const char *tmp_keep; /* PrivateTmp=: the runtime dir to keep, or "" */
 	const char *ns_key; /* set by the child: the namespace key the kernel refused */
 };
 
@@ -571,7 +629,7 @@ static int child_main(void *p)
 	int errfd = a->errfd, e;
 
 	child(a->d, a->dev, a->prog, a->ce, &a->cr, a->cred_err, a->outfd, &errfd, a->parent,
-	      a->cgfd, a->errrd, &a->ns_key);
+	      a->cgfd, a->errrd, a->tmp_keep, &a->ns_key);
 	e = errno;
 	if (write(errfd, &e, sizeof(e)) < 0)
 		_exit(127);
@@ -630,7 +688,13 @@ pid_t spawn_driver(struct drv *d, int *pidfd, int *logfd, int *exec_errno)
 	}
 	arg = (struct child_arg){ .d = d, .dev = &dev, .prog = &prog, .ce = &ce, .outfd = out[1],
 				  .errfd = errp[1], .errrd = errp[0], .cgfd = cgfd,
-				  .parent = getpid() };
+				  .parent = getpid(), .tmp_keep = "" };
+	/* PrivateTmp=: the runtime dir (NOTIFY_SOCKET) if a new /tmp or
+	 * /var/tmp would hide it; resolved here, the child cannot. */
+	static char tmp_keep[PATH_MAX];
+	if (d->cfg.private_tmp && realpath(sup.runtime_dir, tmp_keep) &&
+	    (!strncmp(tmp_keep, "/tmp/", 5) || !strncmp(tmp_keep, "/var/tmp/", 9)))
+		arg.tmp_keep = tmp_keep;
 	/* Who the driver runs as: /etc is read here, the child only makes
 	 * system calls. */
 	if (resolve_creds(d, &arg.cr) < 0)

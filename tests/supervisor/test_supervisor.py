@@ -1717,6 +1717,36 @@ def test_private_devices():
         s.cleanup()
 
 
+def test_private_tmp():
+    """PrivateTmp=yes: empty /tmp and /var/tmp of the driver's own (what it
+    writes there stays there), save the supervisor's runtime dir when it
+    lies below /tmp (as here), bound back in: READY=1 still arrives."""
+    if os.geteuid() != 0:
+        print("    skip: needs root (a mount namespace)")
+        return
+    tag = f"udrv-ptmp-{os.getpid()}"
+    unit = ("ExecStart=/bin/sh -c 'echo tmp: $(ls -A /tmp); echo vartmp: $(ls -A /var/tmp); "
+            "test -e @DIR@/marker && echo sees marker || echo no marker; "
+            f"echo x >/tmp/{tag} && echo x >/var/tmp/{tag} && echo wrote; "
+            "exec @DRV@ --say pt-up'\nPrivateTmp=yes\n")
+    s = Sup({"pt": unit})
+    try:
+        with open(s.path("marker"), "w") as f:
+            f.write("the host's\n")
+        s.wait_state("pt", lambda x: x["state"] == "running", 10, "pt ready (READY=1)")
+        s.wait(lambda: "pt-up" in s.output(), 10, "pt said")
+        out = s.output()
+        check(f"[pt] tmp: {os.path.basename(s.dir)}\n" in out, out)
+        lines = [l.rstrip() for l in out.splitlines()]
+        check("[pt] vartmp:" in lines and "[pt] no marker" in lines and "[pt] wrote" in lines, out)
+        check(not os.path.exists(f"/tmp/{tag}") and not os.path.exists(f"/var/tmp/{tag}"),
+              "the driver's /tmp files are not ours")
+        check(os.path.exists(s.path("marker")), "ours stay")
+        s.stop()
+    finally:
+        s.cleanup()
+
+
 def test_private_pids():
     """PrivatePIDs=yes: the driver is PID 1 of its own PID namespace and its
     /proc lists only its own processes; READY=1 from it counts (the kernel
@@ -1820,13 +1850,16 @@ def test_private_ns_refused():
         os.setuid(65534)
 
     unit = "ExecStart=/bin/sh -c 'echo ran'\nType=simple\nRestart=no\n"
-    s = Sup({"pd": unit + "PrivateDevices=yes\n", "pp": unit + "PrivatePIDs=yes\n"},
+    s = Sup({"pd": unit + "PrivateDevices=yes\n", "pp": unit + "PrivatePIDs=yes\n",
+             "pt": unit + "PrivateTmp=yes\n"},
             prepare=own, preexec=drop)
     try:
         for n, want in (("pd", "PrivateDevices=yes: the kernel refused the namespace or its "
                          "mounts: Operation not permitted"),
                         ("pp", "PrivatePIDs=yes: the kernel refused a new PID namespace: "
-                         "Operation not permitted")):
+                         "Operation not permitted"),
+                        ("pt", "PrivateTmp=yes: the kernel refused the namespace or its "
+                         "mounts: Operation not permitted")):
             st = s.wait_state(n, lambda x: x["state"] == "failed", 10, f"{n} failed")
             check(st["last_exit"] == want, st["last_exit"])
         check("ran" not in s.output(), s.output())
