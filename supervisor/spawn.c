@@ -467,6 +467,26 @@ static const char *setup_namespaces(const struct drv *d, const char *tmp_keep)
 	return NULL;
 }
 
+/* If the supervisor itself dies (SIGKILL, crash), its drivers get
+ * SIGTERM: orphans would keep their devices (a VFIO group opens only once)
+ * and a new supervisor could not start them again. With PrivatePIDs= the
+ * driver is PID 1 of its namespace, which ignores SIGTERM without a
+ * handler: SIGKILL, which always reaches it from outside; and getppid() is
+ * 0 there (the parent is outside the namespace), so whether the supervisor
+ * still lives shows on the exec-error pipe @errfd instead (the child closed
+ * its copy of the read end: no reader left once the supervisor is gone).
+ * Set again after a change of uid or gid, which clears it. -1 when it
+ * cannot be set or the supervisor is gone already. */
+static int arm_pdeathsig(const struct drv *d, pid_t parent, int errfd)
+{
+	struct pollfd pfd = { .fd = errfd, .events = POLLOUT };
+
+	if (!d->cfg.private_pids)
+		return prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent ? -1 : 0;
+	return prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || poll(&pfd, 1, 0) < 0 ||
+	       (pfd.revents & POLLERR) ? -1 : 0;
+}
+
 /* Runs in the child; returns only on failure, with errno set (and @ns_key
  * set when a namespace key failed). */
 static void child(struct drv *d, const struct devfds *dev, const struct sock_fprog *prog,
@@ -483,25 +503,9 @@ static void child(struct drv *d, const struct devfds *dev, const struct sock_fpr
 		return;
 	}
 
-	/* If the supervisor itself dies (SIGKILL, crash), its drivers get
-	 * SIGTERM: orphans would keep their devices (a VFIO group opens only
-	 * once) and a new supervisor could not start them again. */
-	if (!d->cfg.private_pids) {
-		if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
-			return;
-	} else {
-		/* PID 1 of its namespace ignores SIGTERM unless it has a handler:
-		 * SIGKILL, which always reaches it from outside. getppid() is 0
-		 * here (the parent is outside the namespace), so whether the
-		 * supervisor still lives shows on the exec-error pipe: our copy
-		 * of its read end closed, the pipe has no reader once the
-		 * supervisor is gone. */
-		struct pollfd pfd = { .fd = *errfd, .events = POLLOUT };
-
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || close(errrd) < 0 ||
-		    poll(&pfd, 1, 0) < 0 || (pfd.revents & POLLERR))
-			return;
-	}
+	/* The supervisor's death ends the driver (arm_pdeathsig). */
+	if ((d->cfg.private_pids && close(errrd) < 0) || arm_pdeathsig(d, parent, *errfd) < 0)
+		return;
 
 	if ((*ns_key = setup_namespaces(d, tmp_keep))) {
 		errno = -errno;
@@ -588,6 +592,10 @@ static void child(struct drv *d, const struct devfds *dev, const struct sock_fpr
 		errno = -errno;
 		return;
 	}
+	/* the new uid or gid cleared the parent-death signal: again */
+	if ((d->cfg.user || d->cfg.group || d->cfg.supp_groups) &&
+	    arm_pdeathsig(d, parent, *errfd) < 0)
+		return;
 	/* SystemCallFilter=: last, so that nothing above needs to be allowed;
 	 * from here on only exec (and the report of a failed one) runs.
 	 * no_new_privs first: the kernel requires it without CAP_SYS_ADMIN. */

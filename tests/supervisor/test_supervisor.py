@@ -1816,16 +1816,27 @@ def test_private_pids_supervisor_killed():
     """PrivatePIDs=yes: a driver without a SIGTERM handler is PID 1 of its
     namespace and would drop the SIGTERM its supervisor's death sends
     (PR_SET_PDEATHSIG); it gets SIGKILL instead and does not outlive a
-    kill -9 of the supervisor."""
+    kill -9 of the supervisor. With User= too (a change of uid clears the
+    parent-death signal: it is set again), and User= alone."""
     if os.geteuid() != 0:
         print("    skip: needs root (a PID namespace)")
         return
-    s = Sup({"pp": "ExecStart=@DRV@\nPrivatePIDs=yes\n"})
+    s = Sup({"pp": "ExecStart=@DRV@\nPrivatePIDs=yes\n",
+             # User=: a change of uid clears the parent-death signal; set again after it
+             "ppu": "ExecStart=/bin/sleep 1000\nType=simple\nUser=nobody\nPrivatePIDs=yes\n",
+             "u": "ExecStart=/bin/sleep 1000\nType=simple\nUser=nobody\n"})
     try:
         st = s.wait_state("pp", lambda x: x["state"] == "running", 10, "pp ready")
+        stu = s.wait_state("ppu", lambda x: x["state"] == "running", 10, "ppu running")
+        stu2 = s.wait_state("u", lambda x: x["state"] == "running", 10, "u running")
+        for p in (stu["pid"], stu2["pid"]):
+            s.wait(lambda: open(f"/proc/{p}/comm").read() == "sleep\n", 10, "the exec")
         s.proc.kill()
         s.proc.wait()
         s.wait(lambda: not alive(st["pid"]), 10, "the driver gone with its supervisor")
+        s.wait(lambda: not alive(stu["pid"]), 10, "the User= driver gone with its supervisor")
+        s.wait(lambda: not alive(stu2["pid"]), 10, "the User= driver without PrivatePIDs= gone "
+               "(SIGTERM)")
     finally:
         s.cleanup()
 
