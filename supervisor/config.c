@@ -445,6 +445,9 @@ const struct drv_key drv_keys[] = {
 	{ "User", "" },
 	{ "Group", "" },
 	{ "NoNewPrivileges", "no" },
+	{ "PrivateDevices", "no" },
+	{ "PrivatePIDs", "no" },
+	{ "PrivateTmp", "no" },
 	{ "SupplementaryGroups", "" },
 	{ "SystemCallFilter", "" },
 	{ "LimitNOFILE", "" },
@@ -683,12 +686,16 @@ static int apply_key(struct drv_config *c, const char *key, const char *val,
 		}
 		return 0;
 	}
-	if (strcmp(key, "NoNewPrivileges") == 0) {
+	bool *flag = !strcmp(key, "NoNewPrivileges") ? &c->no_new_privs :
+		     !strcmp(key, "PrivateDevices") ? &c->private_devices :
+		     !strcmp(key, "PrivatePIDs") ? &c->private_pids :
+		     !strcmp(key, "PrivateTmp") ? &c->private_tmp : NULL;
+	if (flag) {
 		if (!strcmp(val, "yes") || !strcmp(val, "true") || !strcmp(val, "1") || !strcmp(val, "on"))
-			c->no_new_privs = true;
+			*flag = true;
 		else if (!strcmp(val, "no") || !strcmp(val, "false") || !strcmp(val, "0") ||
 			 !strcmp(val, "off"))
-			c->no_new_privs = false;
+			*flag = false;
 		else {
 			snprintf(why, wlen, "'%s' is not a boolean (yes or no)", val);
 			return -EINVAL;
@@ -1013,6 +1020,8 @@ bool config_equal(const struct drv_config *a, const struct drv_config *b)
 	       strv_equal(a->supp_groups, b->supp_groups) &&
 	       strv_equal(a->syscall_filter, b->syscall_filter) &&
 	       a->no_new_privs == b->no_new_privs &&
+	       a->private_devices == b->private_devices && a->private_pids == b->private_pids &&
+	       a->private_tmp == b->private_tmp &&
 	       memcmp(a->limits, b->limits, sizeof(a->limits)) == 0 &&
 	       a->restart == b->restart && a->type == b->type &&
 	       a->restart_usec == b->restart_usec && a->restart_max_usec == b->restart_max_usec &&

@@ -42,6 +42,9 @@ struct drv_config {
 	char **syscall_filter;    /* SystemCallFilter=: system call names, "~name" from a "~"
 	                           * assignment (the first word's '~' makes it a deny-list) */
 	bool no_new_privs;        /* NoNewPrivileges= */
+	bool private_devices;     /* PrivateDevices=: a new mount namespace, a minimal /dev */
+	bool private_pids;        /* PrivatePIDs=: a new PID namespace (and mount, for /proc) */
+	bool private_tmp;         /* PrivateTmp=: (a new mount namespace) empty /tmp, /var/tmp */
 	struct drv_limit {        /* LimitNOFILE=, LimitMEMLOCK=, LimitCORE=, LimitNPROC=, LimitAS= */
 		bool set;
 		uint64_t soft, hard;  /* UINT64_MAX: infinity */

@@ -11,6 +11,7 @@
 #include "sup.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -332,10 +333,42 @@ void drv_signal(struct drv *d, int sig)
 			 strerror(errno));
 }
 
+/* Whether @pid has a handler for @sig (SigCgt in /proc/PID/status); true
+ * when that cannot be read (then the signal is sent as usual). */
+static bool sig_caught(pid_t pid, int sig)
+{
+	char path[64], buf[2048], *p;
+	unsigned long long mask;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return true;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return true;
+	buf[n] = '\0';
+	p = strstr(buf, "\nSigCgt:");
+	if (!p || sscanf(p + 8, "%llx", &mask) != 1)
+		return true;
+	return mask >> (sig - 1) & 1;
+}
+
 static void a_stop(struct drv *d)
 {
 	sup_dlog(d, "stopping %s", d->cfg.name);
 	timer_arm(d->wdfd, 0);
+	/* PrivatePIDs=yes: the driver is PID 1 of its namespace, and the kernel
+	 * drops any signal PID 1 has no handler for (SIGKILL aside). Waiting
+	 * TimeoutStopSec for a SIGTERM that was never delivered helps nobody. */
+	if (d->cfg.private_pids && d->pid > 0 && !sig_caught(d->pid, SIGTERM)) {
+		sup_dlog(d, "%s is PID 1 of its own PID namespace (PrivatePIDs=yes) and has no "
+			 "SIGTERM handler, which the kernel would drop: sending SIGKILL", d->cfg.name);
+		drv_signal(d, SIGKILL);
+	}
 	drv_signal(d, SIGTERM);
 	/* a stopped (SIGSTOP) driver would never see the SIGTERM */
 	drv_signal(d, SIGCONT);

@@ -11,7 +11,7 @@
  * empty signal mask, and the environment: the supervisor's own, then Environment=, then
  * NOTIFY_SOCKET, WATCHDOG_USEC/WATCHDOG_PID, UDRV_DEVICE, UDRV_DRIVER and
  * LISTEN_FDS/LISTEN_PID/LISTEN_FDNAMES. It gets SIGTERM if
- * the supervisor dies (PR_SET_PDEATHSIG).
+ * the supervisor dies (PR_SET_PDEATHSIG; SIGKILL with PrivatePIDs=).
  *
  * exec failures come back through a close-on-exec pipe, as posix_spawn
  * does it: the parent reads either EOF (exec worked) or the child's errno.
@@ -36,6 +36,22 @@
  * the child sets the limits, then setgroups/setresgid/setresuid and
  * PR_SET_NO_NEW_PRIVS, and loads the seccomp program (seccomp.c), last
  * before exec.
+ *
+ * Namespaces (PrivateDevices=, PrivatePIDs=, as systemd names them):
+ * PrivatePIDs= adds CLONE_NEWPID to the clone() (the child is PID 1 of the
+ * new namespace, and so is the driver after exec); either key has the
+ * child unshare(CLONE_NEWNS) and make / recursively private, so that no
+ * mount of its propagates back. PrivateDevices= mounts a tmpfs on /dev
+ * with only null, zero, full, random, urandom, tty (mknod), the fd/stdin/
+ * stdout/stderr links and a tmpfs /dev/shm, and drops CAP_MKNOD and
+ * CAP_SYS_RAWIO from the bounding set (a root driver could otherwise make
+ * any node, or use /dev/mem's ports and iopl): its device is only the fds
+ * Device= passes. PrivateTmp= mounts an empty tmpfs on /tmp and /var/tmp
+ * (the runtime dir, if below them, bound back in for the notify socket).
+ * PrivatePIDs= mounts a /proc of the new namespace. When
+ * the kernel refuses any of it (no CAP_SYS_ADMIN, a kernel without
+ * namespaces), the start fails and last_exit names the key: a driver
+ * asking for containment never runs without it.
  */
 #include "sup.h"
 
@@ -43,17 +59,23 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
+#include <limits.h>
 #include <sched.h>
 #include <linux/close_range.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/pidfd.h>
 #include <sys/prctl.h>
+#include <linux/capability.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -188,12 +210,11 @@ static int build_env(struct drv *d, const struct devfds *dev, unsigned nfds,
 	return 0;
 }
 
-/* Write @pid's digits after the '=' of @kv (room reserved): async-signal-safe. */
-static void fmt_pid(char *kv, pid_t pid)
+/* Write @v's digits and a NUL at @p (PID_ROOM bytes): async-signal-safe. */
+static void fmt_num(char *p, unsigned long v)
 {
-	char tmp[PID_ROOM], *p = strchr(kv, '=') + 1;
+	char tmp[PID_ROOM];
 	int n = 0;
-	unsigned long v = (unsigned long)pid;
 
 	do
 		tmp[n++] = (char)('0' + v % 10);
@@ -201,6 +222,12 @@ static void fmt_pid(char *kv, pid_t pid)
 	while (n)
 		*p++ = tmp[--n];
 	*p = '\0';
+}
+
+/* Write @pid's digits after the '=' of @kv (room reserved). */
+static void fmt_pid(char *kv, pid_t pid)
+{
+	fmt_num(strchr(kv, '=') + 1, (unsigned long)pid);
 }
 
 /* /etc/passwd and /etc/group read directly (fgetpwent, fgetgrent): no
@@ -332,10 +359,139 @@ static int drop_privileges(const struct drv *d, const struct creds *c)
 	return 0;
 }
 
-/* Runs in the child; returns only on failure, with errno set. */
+/* PrivateDevices=: the nodes of the new /dev (mode 0666, as in the real one). */
+static const struct {
+	const char *path;
+	unsigned major, minor;
+} dev_nodes[] = {
+	{ "/dev/null", 1, 3 }, { "/dev/zero", 1, 5 }, { "/dev/full", 1, 7 },
+	{ "/dev/random", 1, 8 }, { "/dev/urandom", 1, 9 }, { "/dev/tty", 5, 0 },
+};
+static const char *const dev_links[][2] = {
+	{ "/proc/self/fd", "/dev/fd" }, { "/proc/self/fd/0", "/dev/stdin" },
+	{ "/proc/self/fd/1", "/dev/stdout" }, { "/proc/self/fd/2", "/dev/stderr" },
+};
+
+/* A tmpfs on /dev with the basics only: the driver cannot name another
+ * device. System calls only (the child). */
+static int private_dev(void)
+{
+	if (mount("tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC | MS_STRICTATIME,
+		  "mode=0755,size=4m") < 0)
+		return -1;
+	for (size_t i = 0; i < sizeof(dev_nodes) / sizeof(dev_nodes[0]); i++)
+		/* chmod: mknod's mode passes through the supervisor's umask */
+		if (mknod(dev_nodes[i].path, S_IFCHR | 0666,
+			  makedev(dev_nodes[i].major, dev_nodes[i].minor)) < 0 ||
+		    chmod(dev_nodes[i].path, 0666) < 0)
+			return -1;
+	for (size_t i = 0; i < sizeof(dev_links) / sizeof(dev_links[0]); i++)
+		if (symlink(dev_links[i][0], dev_links[i][1]) < 0)
+			return -1;
+	if (mkdir("/dev/shm", 0755) < 0 ||
+	    mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0)
+		return -1;
+	/* No new nodes (anywhere) and no raw I/O, even for a root driver. */
+	if (prctl(PR_CAPBSET_DROP, CAP_MKNOD, 0, 0, 0) < 0 ||
+	    prctl(PR_CAPBSET_DROP, CAP_SYS_RAWIO, 0, 0, 0) < 0)
+		return -1;
+	return 0;
+}
+
+/* PrivateTmp=: an empty tmpfs on /tmp and on /var/tmp (where it exists).
+ * @keep (resolved by the parent; "" if none) is the runtime dir when it lies
+ * below one of them: bound back in at the same path, so that the notify
+ * socket stays reachable. System calls only (the child). */
+static int private_tmp(const char *keep)
+{
+	static const char *const dirs[] = { "/tmp", "/var/tmp" };
+	char path[PATH_MAX], fdpath[16 + PID_ROOM] = "/proc/self/fd/";
+	int kfd = -1;
+
+	if (keep[0] && (kfd = open(keep, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -1;
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		struct stat st;
+
+		if (stat(dirs[i], &st) < 0 && errno == ENOENT)
+			continue; /* no /var/tmp: nothing to hide */
+		if (mount("tmpfs", dirs[i], "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0)
+			goto fail;
+	}
+	if (kfd < 0)
+		return 0;
+	/* mkdir -p @keep in the new tmpfs (root's, 0755: any User= passes) */
+	size_t n = strlen(keep);
+
+	memcpy(path, keep, n + 1);
+	for (size_t i = 1; i <= n; i++) {
+		if (path[i] != '/' && path[i] != '\0')
+			continue;
+		path[i] = '\0';
+		if (mkdir(path, 0755) < 0 && errno != EEXIST)
+			goto fail;
+		path[i] = i < n ? '/' : '\0';
+	}
+	fmt_num(fdpath + 14, (unsigned long)kfd); /* "/proc/self/fd/N": the dir, as we opened it */
+	if (mount(fdpath, keep, NULL, MS_BIND, NULL) < 0)
+		goto fail;
+	close(kfd);
+	return 0;
+fail:
+	if (kfd >= 0)
+		close(kfd);
+	return -1;
+}
+
+/* The mount namespace of PrivateDevices= / PrivateTmp= / PrivatePIDs= (the
+ * PID namespace came with clone()). NULL, or the key the kernel refused
+ * (errno set). */
+static const char *setup_namespaces(const struct drv *d, const char *tmp_keep)
+{
+	const char *key = d->cfg.private_devices ? "PrivateDevices=yes" :
+			  d->cfg.private_tmp ? "PrivateTmp=yes" : "PrivatePIDs=yes";
+
+	if (!d->cfg.private_devices && !d->cfg.private_tmp && !d->cfg.private_pids)
+		return NULL;
+	/* private: nothing mounted here appears outside, nor the reverse */
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return key;
+	if (d->cfg.private_devices && private_dev() < 0)
+		return "PrivateDevices=yes";
+	if (d->cfg.private_tmp && private_tmp(tmp_keep) < 0)
+		return "PrivateTmp=yes";
+	/* a /proc of the new PID namespace: ps shows the driver's processes */
+	if (d->cfg.private_pids &&
+	    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		return "PrivatePIDs=yes";
+	return NULL;
+}
+
+/* If the supervisor itself dies (SIGKILL, crash), its drivers get
+ * SIGTERM: orphans would keep their devices (a VFIO group opens only once)
+ * and a new supervisor could not start them again. With PrivatePIDs= the
+ * driver is PID 1 of its namespace, which ignores SIGTERM without a
+ * handler: SIGKILL, which always reaches it from outside; and getppid() is
+ * 0 there (the parent is outside the namespace), so whether the supervisor
+ * still lives shows on the exec-error pipe @errfd instead (the child closed
+ * its copy of the read end: no reader left once the supervisor is gone).
+ * Set again after a change of uid or gid, which clears it. -1 when it
+ * cannot be set or the supervisor is gone already. */
+static int arm_pdeathsig(const struct drv *d, pid_t parent, int errfd)
+{
+	struct pollfd pfd = { .fd = errfd, .events = POLLOUT };
+
+	if (!d->cfg.private_pids)
+		return prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent ? -1 : 0;
+	return prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || poll(&pfd, 1, 0) < 0 ||
+	       (pfd.revents & POLLERR) ? -1 : 0;
+}
+
+/* Runs in the child; returns only on failure, with errno set (and @ns_key
+ * set when a namespace key failed). */
 static void child(struct drv *d, const struct devfds *dev, const struct sock_fprog *prog,
 		  struct child_env *ce, const struct creds *cr, int cred_err, int outfd, int *errfd,
-		  pid_t parent, int cgfd)
+		  pid_t parent, int cgfd, int errrd, const char *tmp_keep, const char **ns_key)
 {
 	sigset_t none;
 	int nullfd;
@@ -347,11 +503,14 @@ static void child(struct drv *d, const struct devfds *dev, const struct sock_fpr
 		return;
 	}
 
-	/* If the supervisor itself dies (SIGKILL, crash), its drivers get
-	 * SIGTERM: orphans would keep their devices (a VFIO group opens only
-	 * once) and a new supervisor could not start them again. */
-	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
+	/* The supervisor's death ends the driver (arm_pdeathsig). */
+	if ((d->cfg.private_pids && close(errrd) < 0) || arm_pdeathsig(d, parent, *errfd) < 0)
 		return;
+
+	if ((*ns_key = setup_namespaces(d, tmp_keep))) {
+		errno = -errno;
+		return;
+	}
 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
@@ -433,6 +592,10 @@ static void child(struct drv *d, const struct devfds *dev, const struct sock_fpr
 		errno = -errno;
 		return;
 	}
+	/* the new uid or gid cleared the parent-death signal: again */
+	if ((d->cfg.user || d->cfg.group || d->cfg.supp_groups) &&
+	    arm_pdeathsig(d, parent, *errfd) < 0)
+		return;
 	/* SystemCallFilter=: last, so that nothing above needs to be allowed;
 	 * from here on only exec (and the report of a failed one) runs.
 	 * no_new_privs first: the kernel requires it without CAP_SYS_ADMIN. */
@@ -461,8 +624,11 @@ struct child_arg {
 	struct creds cr;
 	int cred_err;
 	int outfd, errfd;
+	int errrd;         /* the read end of errfd's pipe (PrivatePIDs=: closed by the child) */
 	int cgfd;          /* the driver cgroup's cgroup.procs, -1 without */
 	pid_t parent;
+	const char *tmp_keep; /* PrivateTmp=: the runtime dir to keep, or "" */
+	const char *ns_key; /* set by the child: the namespace key the kernel refused */
 };
 
 static int child_main(void *p)
@@ -471,7 +637,7 @@ static int child_main(void *p)
 	int errfd = a->errfd, e;
 
 	child(a->d, a->dev, a->prog, a->ce, &a->cr, a->cred_err, a->outfd, &errfd, a->parent,
-	      a->cgfd);
+	      a->cgfd, a->errrd, a->tmp_keep, &a->ns_key);
 	e = errno;
 	if (write(errfd, &e, sizeof(e)) < 0)
 		_exit(127);
@@ -529,7 +695,14 @@ pid_t spawn_driver(struct drv *d, int *pidfd, int *logfd, int *exec_errno)
 		goto err_out;
 	}
 	arg = (struct child_arg){ .d = d, .dev = &dev, .prog = &prog, .ce = &ce, .outfd = out[1],
-				  .errfd = errp[1], .cgfd = cgfd, .parent = getpid() };
+				  .errfd = errp[1], .errrd = errp[0], .cgfd = cgfd,
+				  .parent = getpid(), .tmp_keep = "" };
+	/* PrivateTmp=: the runtime dir (NOTIFY_SOCKET) if a new /tmp or
+	 * /var/tmp would hide it; resolved here, the child cannot. */
+	static char tmp_keep[PATH_MAX];
+	if (d->cfg.private_tmp && realpath(sup.runtime_dir, tmp_keep) &&
+	    (!strncmp(tmp_keep, "/tmp/", 5) || !strncmp(tmp_keep, "/var/tmp/", 9)))
+		arg.tmp_keep = tmp_keep;
 	/* Who the driver runs as: /etc is read here, the child only makes
 	 * system calls. */
 	if (resolve_creds(d, &arg.cr) < 0)
@@ -538,14 +711,19 @@ pid_t spawn_driver(struct drv *d, int *pidfd, int *logfd, int *exec_errno)
 	fflush(stdout); /* nothing buffered may be written twice */
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &old);
-	pid = clone(child_main, stack + sizeof(stack), CLONE_VM | CLONE_VFORK | SIGCHLD, &arg);
+	pid = clone(child_main, stack + sizeof(stack),
+		    CLONE_VM | CLONE_VFORK | SIGCHLD | (d->cfg.private_pids ? CLONE_NEWPID : 0), &arg);
 	e = -errno;
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	free_env(&ce);
 	devices_close(&dev); /* the child has its copies (or is gone) */
 	seccomp_prog_free(&prog);
-	if (pid < 0)
+	if (pid < 0) {
+		if (d->cfg.private_pids && (e == -EPERM || e == -EINVAL || e == -ENOSPC))
+			snprintf(d->start_err, sizeof(d->start_err), "PrivatePIDs=yes: the kernel "
+				 "refused a new PID namespace: %s", strerror(-e));
 		goto err_errp;
+	}
 	if (cgfd >= 0)
 		close(cgfd);
 	cgfd = -1;
@@ -558,6 +736,9 @@ pid_t spawn_driver(struct drv *d, int *pidfd, int *logfd, int *exec_errno)
 	while (n < 0 && errno == EINTR);
 	close(errp[0]);
 	*exec_errno = n == sizeof(child_errno) ? child_errno : 0;
+	if (*exec_errno < 0 && arg.ns_key)
+		snprintf(d->start_err, sizeof(d->start_err), "%s: the kernel refused the namespace "
+			 "or its mounts: %s", arg.ns_key, strerror(-*exec_errno));
 
 	*pidfd = sup.no_pidfd ? -1 : pidfd_open(pid, 0);
 	if (*pidfd < 0 && !sup.no_pidfd) {

@@ -8,7 +8,10 @@
 # driver asked for a device it was not given, and a shell of the same user,
 # are refused every node (/dev/mem, /dev/uioN, /dev/vfio/*, the PCI config
 # file; /dev/vfio/vfio is 0666, a container is nothing without a group)
-# with EACCES. On rpi3 the drivers run under the demo units' seccomp
+# with EACCES. On pc-uio edu_driver runs with PrivateDevices=yes,
+# PrivatePIDs=yes and PrivateTmp=yes too: PID 1 of its own namespace, a
+# /dev without device nodes, an empty /tmp, and it works through its fds
+# all the same. On rpi3 the drivers run under the demo units' seccomp
 # allow-lists (SystemCallFilter=), and one list without memfd_create gets
 # gpio_driver killed with SIGSYS, last_exit naming the call. The guest side is guest/unpriv.sh.
 set -u
@@ -83,6 +86,10 @@ pc-*)
 	if [ "$board" = pc-uio ]; then
 		check "edu_driver ran as nobody with only /dev/uio0 and the config file" \
 			has '^ran edu uid=65534 fds: /dev/uio0 /sys/devices/.*/config $' "$r"
+		check "edu_driver ran as PID 1 of its own PID namespace, in its own mount namespace" \
+			has '^ran edu nspid=1 ownmnt=yes ' "$r"
+		check "...with a /dev of the basics only (PrivateDevices=yes): no device node to name, an empty /tmp (PrivateTmp=yes)" \
+			has '^ran edu nspid=1 ownmnt=yes dev: fd full null random shm stderr stdin stdout tty urandom zero  tmp: end$' "$r"
 		nodes="/dev/mem /dev/uio0 /sys/bus/pci/devices/[0-9a-f:.]+/config"
 		denied=/dev/uio0
 	else

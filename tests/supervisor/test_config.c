@@ -220,6 +220,12 @@ static void test_parse_errors(void **state)
 		{ "[Driver]\nExecStart=/bin/x\nLimitAS=4Q\n", "d/x.driver:3: LimitAS: '4Q' is not a limit" },
 		{ "[Driver]\nExecStart=/bin/x\nNoNewPrivileges=maybe\n",
 		  "d/x.driver:3: NoNewPrivileges: 'maybe' is not a boolean" },
+		{ "[Driver]\nExecStart=/bin/x\nPrivateDevices=sometimes\n",
+		  "d/x.driver:3: PrivateDevices: 'sometimes' is not a boolean" },
+		{ "[Driver]\nExecStart=/bin/x\nPrivatePIDs=2\n",
+		  "d/x.driver:3: PrivatePIDs: '2' is not a boolean" },
+		{ "[Driver]\nExecStart=/bin/x\nPrivateTmp=\n",
+		  "d/x.driver:3: PrivateTmp: '' is not a boolean" },
 		{ "[Driver]\nExecStart=/bin/x\nRestartMinDelaySec=0\n",
 		  "d/x.driver:3: RestartMinDelaySec: '0' is below the least allowed, 1ms" },
 		{ "[Driver]\nExecStart=/bin/x\nWatchdogSec=infinity\n",
@@ -299,6 +305,15 @@ static void test_config_equal(void **state)
 	b.fdstore_max = 8;
 	assert_false(config_equal(&a, &b));
 	b.fdstore_max = 3;
+	b.private_devices = !a.private_devices; /* a new namespace key restarts the driver */
+	assert_false(config_equal(&a, &b));
+	b.private_devices = a.private_devices;
+	b.private_pids = !a.private_pids;
+	assert_false(config_equal(&a, &b));
+	b.private_pids = a.private_pids;
+	b.private_tmp = !a.private_tmp;
+	assert_false(config_equal(&a, &b));
+	b.private_tmp = a.private_tmp;
 	free(b.env[2]);
 	b.env[2] = strdup("C=4");
 	assert_false(config_equal(&a, &b));
@@ -327,6 +342,12 @@ static void test_cgroup_limit_keys(void **state)
 	assert_int_equal(config_parse_buf("d/x.driver", "[Driver]\nExecStart=/bin/x\n", &c, err,
 					  sizeof(err)), 0);
 	assert_true(c.tasks_max == 0 && c.memory_max == 0); /* not given: no limit */
+	assert_false(c.private_devices || c.private_pids || c.private_tmp); /* only when asked */
+	config_free(&c);
+	assert_int_equal(config_parse_buf("d/x.driver", "[Driver]\nExecStart=/bin/x\n"
+					  "PrivateDevices=yes\nPrivatePIDs=on\nPrivateTmp=true\n", &c, err,
+					  sizeof(err)), 0);
+	assert_true(c.private_devices && c.private_pids && c.private_tmp);
 	config_free(&c);
 	assert_int_equal(config_parse_buf("d/x.driver", "[Driver]\nExecStart=/bin/x\nTasksMax=32\n"
 					  "MemoryMax=64M\n", &c, err, sizeof(err)), 0);

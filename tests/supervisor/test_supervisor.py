@@ -1675,6 +1675,212 @@ def test_device_fds():
         s.cleanup()
 
 
+def mounts():
+    """The mount points of our own mount namespace."""
+    with open("/proc/self/mountinfo") as f:
+        return sorted(line.split()[4] for line in f)
+
+
+def test_private_devices():
+    """PrivateDevices=yes: the driver sees a /dev of its own holding only
+    the basics (no other device to name), cannot make a node (CAP_MKNOD
+    dropped, even as root), still has its Device= fd, and READY=1 still
+    arrives; nothing it mounts shows outside. A driver without the key sees
+    the real /dev."""
+    if os.geteuid() != 0:
+        print("    skip: needs root (a mount namespace)")
+        return
+    show = ("ExecStart=/bin/sh -c 'echo dev: $(ls -A /dev); "
+            "echo fd3: $(cat <&3); cat @DIR@/dev/uio1 >/dev/null && echo read; "
+            "mknod @DIR@/$UDRV_DRIVER.node c 1 3 2>/dev/null && echo mknod worked || "
+            "echo mknod refused; echo null: $(stat -c %%t,%%T /dev/null); exec @DRV@ --say %s'\n")
+    before = mounts()
+    s = Sup({"pd": show % "pd-up" + "Device=/dev/uio1\nPrivateDevices=yes\n",
+             "plain": show % "plain-up"},
+            prepare=fake_devices)
+    try:
+        for n in ("pd", "plain"):
+            s.wait_state(n, lambda x: x["state"] == "running", 10, f"{n} ready (READY=1)")
+        s.wait(lambda: "pd-up" in s.output() and "plain-up" in s.output(), 10, "both said")
+        out = s.output()
+        check("[pd] dev: fd full null random shm stderr stdin stdout tty urandom zero" in out, out)
+        check("[pd] fd3: node uio1" in out and "[pd] read" in out, out)
+        check("[pd] mknod refused" in out and not os.path.exists(s.path("pd.node")), out)
+        check("[pd] null: 1,3" in out, out)
+        line = next(l for l in out.splitlines() if l.startswith("[plain] dev:"))
+        check(len(line.split()) > 15 and "[plain] mknod worked" in out and
+              os.path.exists(s.path("plain.node")),
+              "a driver without the key sees the real /dev:\n" + out)
+        check(mounts() == before, "the driver's mounts are not ours")
+        r = s.udrvctl("restart", "pd")
+        s.wait(lambda: s.output().count("pd-up") == 2, 10, "restarted")
+        s.stop()
+    finally:
+        s.cleanup()
+
+
+def test_private_tmp():
+    """PrivateTmp=yes: empty /tmp and /var/tmp of the driver's own (what it
+    writes there stays there), save the supervisor's runtime dir when it
+    lies below /tmp (as here), bound back in: READY=1 still arrives."""
+    if os.geteuid() != 0:
+        print("    skip: needs root (a mount namespace)")
+        return
+    tag = f"udrv-ptmp-{os.getpid()}"
+    unit = ("ExecStart=/bin/sh -c 'echo tmp: $(ls -A /tmp); echo vartmp: $(ls -A /var/tmp); "
+            "test -e @DIR@/marker && echo sees marker || echo no marker; "
+            f"echo x >/tmp/{tag} && echo x >/var/tmp/{tag} && echo wrote; "
+            "exec @DRV@ --say pt-up'\nPrivateTmp=yes\n")
+    s = Sup({"pt": unit})
+    try:
+        with open(s.path("marker"), "w") as f:
+            f.write("the host's\n")
+        s.wait_state("pt", lambda x: x["state"] == "running", 10, "pt ready (READY=1)")
+        s.wait(lambda: "pt-up" in s.output(), 10, "pt said")
+        out = s.output()
+        check(f"[pt] tmp: {os.path.basename(s.dir)}\n" in out, out)
+        lines = [l.rstrip() for l in out.splitlines()]
+        check("[pt] vartmp:" in lines and "[pt] no marker" in lines and "[pt] wrote" in lines, out)
+        check(not os.path.exists(f"/tmp/{tag}") and not os.path.exists(f"/var/tmp/{tag}"),
+              "the driver's /tmp files are not ours")
+        check(os.path.exists(s.path("marker")), "ours stay")
+        s.stop()
+    finally:
+        s.cleanup()
+
+
+def test_private_pids():
+    """PrivatePIDs=yes: the driver is PID 1 of its own PID namespace and its
+    /proc lists only its own processes; READY=1 from it counts (the kernel
+    translates its pid); a stop ends it at once even without a SIGTERM
+    handler (logged), a restart with one goes through SIGTERM, a crash is a
+    crash; all of its processes go with it."""
+    if os.geteuid() != 0:
+        print("    skip: needs root (a PID namespace)")
+        return
+    tag = f"{os.getpid()}.{time.monotonic_ns() % 1000}"
+    show = ("ExecStart=/bin/sh -c 'echo pid $$; sleep %s & "
+            "echo comms: $(cat /proc/[0-9]*/comm | sort -u); "
+            "echo npids: $(ls -d /proc/[0-9]* | wc -l); exec @DRV@ %s'\n"
+            "PrivatePIDs=yes\nTimeoutStopSec=60s\n")
+    s = Sup({"pp": show % (tag + "1", "--say pp-up"),
+             "pg": show % (tag + "2", "--graceful --record @DIR@/pg.rec"),
+             "pc": show % (tag + "3", "--crash segv --after 50 --crash-times 1 "
+                           "--counter @DIR@/pc.n") + "RestartSec=100ms\n"})
+
+    def sleepers(t):
+        n = 0
+        for p in os.listdir("/proc"):
+            try:
+                with open(f"/proc/{p}/cmdline", "rb") as f:
+                    n += f.read() == b"sleep\0" + t.encode() + b"\0"
+            except OSError:
+                pass
+        return n
+    try:
+        st = s.wait_state("pp", lambda x: x["state"] == "running", 10, "pp ready (READY=1)")
+        s.wait(lambda: "pp-up" in s.output(), 10, "pp said")
+        out = s.output()
+        check("[pp] pid 1" in out and st["pid"] > 1 and alive(st["pid"]), out)
+        line = next(l for l in out.splitlines() if l.startswith("[pp] comms:"))
+        check(set(line.split()[2:]) <= {"sh", "sleep", "cat", "sort"}, line)
+        line = next(l for l in out.splitlines() if l.startswith("[pp] npids:"))
+        check(int(line.split()[2]) <= 6, line)  # sh, sleep, the $() subshell, ls, wc
+        s.wait(lambda: sleepers(tag + "1") == 1, 10, "the driver's child running")
+        t0 = time.monotonic()
+        r = s.udrvctl("stop", "pp")
+        check("pp is stopped" in r.stdout and not alive(st["pid"]), r.stdout)
+        check(time.monotonic() - t0 < 30, "stop waited for TimeoutStopSec")
+        check("pp is PID 1 of its own PID namespace (PrivatePIDs=yes) and has no SIGTERM "
+              "handler" in s.output(), s.output())
+        s.wait(lambda: sleepers(tag + "1") == 0, 10, "the child gone with its namespace")
+        # With a handler: SIGTERM reaches PID 1 and it quiesces (exit 0).
+        st = s.wait_state("pg", lambda x: x["state"] == "running", 10, "pg ready")
+        s.udrvctl("restart", "pg")
+        st2 = s.wait_state("pg", lambda x: x["state"] == "running" and x["pid"] != st["pid"], 20,
+                           "pg restarted")
+        with open(s.path("pg.rec")) as f:
+            check("term " in f.read(), "SIGTERM reached the driver's handler")
+        check("pg is PID 1 of its own" not in s.output(), s.output())
+        check(not alive(st["pid"]) and alive(st2["pid"]), "a new instance")
+        # A crash of PID 1 is the driver's crash; restarted.
+        st = s.wait_state("pc", lambda x: x["state"] == "running" and x["restarts"] >= 1, 20,
+                          "pc restarted after its crash")
+        check("pc crashed (SIGSEGV), restarting" in s.output(), s.output())
+        s.stop()
+        s.wait(lambda: sleepers(tag + "2") == 0 and sleepers(tag + "3") == 0, 10,
+               "every child gone")
+    finally:
+        s.cleanup()
+
+
+def test_private_pids_supervisor_killed():
+    """PrivatePIDs=yes: a driver without a SIGTERM handler is PID 1 of its
+    namespace and would drop the SIGTERM its supervisor's death sends
+    (PR_SET_PDEATHSIG); it gets SIGKILL instead and does not outlive a
+    kill -9 of the supervisor. With User= too (a change of uid clears the
+    parent-death signal: it is set again), and User= alone."""
+    if os.geteuid() != 0:
+        print("    skip: needs root (a PID namespace)")
+        return
+    s = Sup({"pp": "ExecStart=@DRV@\nPrivatePIDs=yes\n",
+             # User=: a change of uid clears the parent-death signal; set again after it
+             "ppu": "ExecStart=/bin/sleep 1000\nType=simple\nUser=nobody\nPrivatePIDs=yes\n",
+             "u": "ExecStart=/bin/sleep 1000\nType=simple\nUser=nobody\n"})
+    try:
+        st = s.wait_state("pp", lambda x: x["state"] == "running", 10, "pp ready")
+        stu = s.wait_state("ppu", lambda x: x["state"] == "running", 10, "ppu running")
+        stu2 = s.wait_state("u", lambda x: x["state"] == "running", 10, "u running")
+        for p in (stu["pid"], stu2["pid"]):
+            s.wait(lambda: open(f"/proc/{p}/comm").read() == "sleep\n", 10, "the exec")
+        s.proc.kill()
+        s.proc.wait()
+        s.wait(lambda: not alive(st["pid"]), 10, "the driver gone with its supervisor")
+        s.wait(lambda: not alive(stu["pid"]), 10, "the User= driver gone with its supervisor")
+        s.wait(lambda: not alive(stu2["pid"]), 10, "the User= driver without PrivatePIDs= gone "
+               "(SIGTERM)")
+    finally:
+        s.cleanup()
+
+
+def test_private_ns_refused():
+    """Where the kernel refuses a namespace (here: a supervisor running as
+    nobody, no CAP_SYS_ADMIN) the start fails and last_exit names the key;
+    the driver never runs without what it asked for."""
+    if os.geteuid() != 0:
+        print("    skip: needs root to run the supervisor as nobody")
+        return
+
+    def own(sup):
+        os.chmod(sup.dir, 0o755)
+        for root, dirs, files in os.walk(sup.dir):
+            for n in [root] + [os.path.join(root, x) for x in dirs + files]:
+                os.chown(n, 65534, 65534)
+
+    def drop():
+        os.setgroups([])
+        os.setgid(65534)
+        os.setuid(65534)
+
+    unit = "ExecStart=/bin/sh -c 'echo ran'\nType=simple\nRestart=no\n"
+    s = Sup({"pd": unit + "PrivateDevices=yes\n", "pp": unit + "PrivatePIDs=yes\n",
+             "pt": unit + "PrivateTmp=yes\n"},
+            prepare=own, preexec=drop)
+    try:
+        for n, want in (("pd", "PrivateDevices=yes: the kernel refused the namespace or its "
+                         "mounts: Operation not permitted"),
+                        ("pp", "PrivatePIDs=yes: the kernel refused a new PID namespace: "
+                         "Operation not permitted"),
+                        ("pt", "PrivateTmp=yes: the kernel refused the namespace or its "
+                         "mounts: Operation not permitted")):
+            st = s.wait_state(n, lambda x: x["state"] == "failed", 10, f"{n} failed")
+            check(st["last_exit"] == want, st["last_exit"])
+        check("ran" not in s.output(), s.output())
+        s.stop()
+    finally:
+        s.cleanup()
+
+
 def known_syscalls():
     """Every system call name libseccomp knows for this architecture."""
     import ctypes

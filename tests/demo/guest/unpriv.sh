@@ -2,7 +2,8 @@
 # Runs inside board rpi3 or pc (busybox sh) for tests/demo/test_unpriv.sh:
 # the demo drivers under driver_supervisor as user nobody, with only the
 # device fds the supervisor opened for them (Device=), and the same user
-# refused every device node it was not given. Sections between "== NAME"
+# refused every device node it was not given (on pc-uio edu_driver also runs
+# with PrivateDevices=yes, PrivatePIDs=yes and PrivateTmp=yes). Sections between "== NAME"
 # markers; the host asserts.
 #
 #   unpriv.sh rpi3 | pc-uio | pc-vfio
@@ -62,8 +63,11 @@ rpi3)
 pc-uio | pc-vfio)
 	spec=pci:$UDRV_EDU_BDF
 	if [ "$board" = pc-uio ]; then
+		# and in namespaces of its own (PrivateDevices=, PrivatePIDs=,
+		# PrivateTmp=): its /dev holds no device node, its device is only
+		# the fds; its /tmp is empty (ours has sup.log).
 		unit edu "ExecStart=/bin/edu_driver --factorial 10 --raise 100 --serve" "Device=$spec" \
-			"Type=notify"
+			"Type=notify" "PrivateDevices=yes" "PrivatePIDs=yes" "PrivateTmp=yes"
 		nodes="/dev/mem /dev/uio0 /sys/bus/pci/devices/$UDRV_EDU_BDF/config"
 	else
 		unit edu "ExecStart=/bin/edu_driver --factorial 10 --raise 100 --dma 4095 --dma-rounds 3 --serve" \
@@ -96,6 +100,13 @@ for _ in $(seq 600); do
 		echo "ran $n $(grep -E '^(NoNewPrivs|Seccomp):' /proc/$pid/status | tr -d '\t' | tr '\n' ' ')"
 		devs=$(ls -l /proc/$pid/fd 2>/dev/null | sed -n 's/.* -> //p' | grep -E '^/dev/(uio|vfio|mem)|/config$|anon_inode:\[vfio' | sort -u | tr '\n' ' ')
 		echo "ran $n uid=$uid fds: $devs"
+		# Its namespaces, seen from outside: its pid inside, whether its
+		# mount namespace is ours, its /dev (through /proc/PID/root).
+		ownmnt=no
+		[ "$(readlink /proc/$pid/ns/mnt)" = "$(readlink /proc/self/ns/mnt)" ] || ownmnt=yes
+		echo "ran $n nspid=$(awk '/^NSpid:/ {print $NF}' /proc/$pid/status) ownmnt=$ownmnt" \
+			"dev: $(ls -A /proc/$pid/root/dev 2>&1 | tr '\n' ' ')" \
+			"tmp: $(ls -A /proc/$pid/root/tmp 2>&1 | tr '\n' ' ')end"
 		seen="$seen $n"
 	done
 	# Done: each driver of $watch seen running, every other one finished
