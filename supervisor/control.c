@@ -181,14 +181,30 @@ int control_open(const char *path)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
+	/* Bound under a temporary name and renamed once listening: the path
+	 * never names a socket that refuses connections (a udrvctl started
+	 * right after the supervisor would get ECONNREFUSED between bind()
+	 * and listen()). Too long for a temporary name: bound in place. */
+	struct sockaddr_un tmp = { .sun_family = AF_UNIX };
+	bool renamed = snprintf(tmp.sun_path, sizeof(tmp.sun_path), "%s.%d", path, (int)getpid()) <
+		       (int)sizeof(tmp.sun_path);
+
+	if (renamed)
+		unlink(tmp.sun_path);
 	old = umask(0077); /* root (or our user) only */
-	r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	r = bind(fd, (struct sockaddr *)(renamed ? &tmp : &sa), sizeof(sa));
 	umask(old);
 	/* Groups given: anyone may connect, SO_PEERCRED decides (peer_role). */
 	if (r == 0 && (ctl_groups[0].set || ctl_groups[1].set))
-		r = chmod(path, 0666);
-	if (r < 0 || listen(fd, 32) < 0) {
+		r = chmod(renamed ? tmp.sun_path : path, 0666);
+	if (r == 0)
+		r = listen(fd, 32);
+	if (r == 0 && renamed)
+		r = rename(tmp.sun_path, path);
+	if (r < 0) {
 		r = -errno;
+		if (renamed)
+			unlink(tmp.sun_path);
 		close(fd);
 		return r;
 	}
