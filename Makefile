@@ -116,9 +116,9 @@ test-unit: build
 BENCH_QUICK ?=
 bench: export BENCH_QUICK := $(BENCH_QUICK)
 bench:
-	scripts/deps.sh build pc bench
+	scripts/deps.sh build pc rpi3 bench
 	$(MAKE) build
-	@if [ -z "$(BENCH_QUICK)" ]; then vm/run --board pc --prepare; fi
+	@if [ -z "$(BENCH_QUICK)" ]; then vm/run --board pc --prepare && vm/run --board rpi3 --prepare; fi
 	python3 bench/run-all.py --build $(BUILD)
 
 demo: deps

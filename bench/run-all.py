@@ -533,6 +533,60 @@ def row_irq(res, args, tmp):
                       exe, "--", "irq_latency", "--records", "--tag", bind, "-n", n, "--idle", "2" if args.quick else "10"], 1800)
 
 
+def row_serve(res, args, tmp):
+    """edu_driver killed under driver_supervisor in board pc: kill -> READY=1,
+    kill -> first call answered, and the parts (serve_latency.c)."""
+    exe = os.path.join(args.build, "bench", "serve_latency")
+    edu = os.path.join(args.build, "drivers", "edu_driver")
+    sup = os.path.join(args.build, "supervisor", "driver_supervisor-static")
+    missing = [p for p in (exe, edu, sup) if not os.path.exists(p)]
+    if missing:
+        res.note("serve", "not built (guest_tests off or sanitizers on): %s" % ", ".join(missing))
+        return
+    n = "20" if args.quick else "100"
+    # uio-fdm: the same as uio with cgroup2 remounted favordynmods (the
+    # supervisor's move of its child into the driver's cgroup gets cheap)
+    for tag, bind, extra in [("uio", "uio", []), ("vfio", "vfio", []),
+                             ("uio-fdm", "uio", ["--favordynmods"]),
+                             ("vfio-fdm", "vfio", ["--favordynmods"])]:
+        run_external(res, "serve-" + tag,
+                     [os.path.join(SRC, "vm", "run"), "--board", "pc", "--bind", bind,
+                      "--timeout", "1500", "--put", exe, "--put", edu + ":/bin/edu_driver",
+                      "--put", sup + ":/bin/driver_supervisor", "--",
+                      "serve_latency", "--tag", tag, "--bind", bind, "-n", n] + extra, 1800)
+
+
+def aarch64_build(name):
+    """Build target bench/@name in the aarch64 cross tree ($UDRV_AARCH64_BUILD,
+    default <source>/build-aarch64, as tests/demo/lib.sh); its path or None."""
+    d = os.environ.get("UDRV_AARCH64_BUILD", os.path.join(SRC, "build-aarch64"))
+    os.makedirs(d, exist_ok=True)
+    script = ('[ -f "$1/build.ninja" ] || meson setup "$1" "$2" --cross-file '
+              '"$2/meson/aarch64-linux-gnu.ini" -Ddefault_library=static >&2 || exit 1; '
+              'ninja -C "$1" -j2 "bench/$3" >&2')
+    r = subprocess.run(["flock", d + ".lock", "sh", "-c", script, "sh", d, SRC, name],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    exe = os.path.join(d, "bench", name)
+    if r.returncode != 0 or not os.path.exists(exe):
+        return None, (r.stderr.strip().splitlines() or ["?"])[-1]
+    return exe, None
+
+
+def row_irq_rpi3(res, args, tmp):
+    """The BCM2835 system timer's interrupt on board rpi3, udrv vs raw (irq_timer.c)."""
+    exe, err = aarch64_build("irq_timer")
+    if not exe:
+        res.note("irq-rpi3-timer-ratio", "aarch64 cross build failed: %s" % err)
+        return
+    n = "200" if args.quick else "2000"
+    run_external(res, "irq-rpi3-timer", [os.path.join(SRC, "vm", "run"), "--board", "rpi3",
+                                         "--timeout", "1500", "--put", exe, "--",
+                                         "irq_timer", "-n", n], 1800)
+
+
+# Rows that boot a virtual board (left out of the quick mode that `make test` runs).
+GUEST_ROWS = ("irq", "serve", "irq-rpi3")
+
 ROWS = {
     "mmio": row_mmio,
     "restart": row_restart,
@@ -540,6 +594,8 @@ ROWS = {
     "idle": row_idle,
     "ipc": row_ipc,
     "irq": row_irq,
+    "serve": row_serve,
+    "irq-rpi3": row_irq_rpi3,
 }
 
 
@@ -600,7 +656,7 @@ def main():
     args = ap.parse_args()
     if args.quick and "BENCH_ROWS" not in os.environ and "--rows" not in " ".join(sys.argv):
         # the quick mode (make test) boots no guest
-        args.rows = ",".join(r for r in ROWS if r != "irq")
+        args.rows = ",".join(r for r in ROWS if r not in GUEST_ROWS)
     args.build = os.path.abspath(args.build)
     out = os.path.abspath(args.out or os.path.join(args.build, "bench"))
     os.makedirs(out, exist_ok=True)

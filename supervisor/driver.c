@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -158,7 +159,7 @@ static int open_listen(struct drv *d)
 
 static void a_launch(struct drv *d)
 {
-	uint64_t now = now_usec();
+	uint64_t now = now_usec(), t_launch = now_nsec();
 	int r;
 
 	timer_arm(d->tfd, 0);
@@ -216,6 +217,12 @@ static void a_launch(struct drv *d)
 		return;
 	}
 	d->pid = r;
+	/* For bench/serve_latency.c: the supervisor's part of a restart (kill
+	 * -> reaped -> decided -> Device= open), beside the driver's own. */
+	if (sup.times)
+		sup_log("times %s pid=%d exited=%" PRIu64 " launch=%" PRIu64 " devices=%" PRIu64
+			" exec=%" PRIu64 " spawned=%" PRIu64, d->cfg.name, (int)r, d->t_exited_ns,
+			t_launch, d->t_devices_ns, d->t_exec_ns, now_nsec());
 	d->w_pid = (struct watch){ W_PIDFD, d };
 	d->w_log = (struct watch){ W_LOG, d };
 	if (d->pidfd >= 0)
@@ -484,6 +491,7 @@ static void a_exited(struct drv *d)
 	bool healthy, init_failure;
 	char verb[200], t[32], t2[32];
 
+	d->t_exited_ns = now_nsec();
 	instance_gone(d);
 	record_exit(d);
 	if (d->switch_begin && !d->switch_ready)

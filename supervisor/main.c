@@ -47,6 +47,14 @@ uint64_t now_usec(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
+uint64_t now_nsec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
+}
+
 /* Format "[sup] ..." and write it as one line; with @ring, keep it there
  * too, so `udrvctl log NAME` shows why a driver restarted. */
 static void vlog(struct logring *ring, const char *fmt, va_list ap)
@@ -470,6 +478,7 @@ int main(int argc, char **argv)
 	sup.config_path = DEFAULT_CONFIG;
 	sup.client_timeout_usec = 10000000; /* 10 s */
 	sup.runtime_dir = getenv("UDRV_RUNTIME_DIR");
+	sup.times = getenv("UDRV_TIMES") && strcmp(getenv("UDRV_TIMES"), "1") == 0;
 	if (!sup.runtime_dir || !*sup.runtime_dir)
 		sup.runtime_dir = DEFAULT_RUNTIME_DIR;
 	while ((opt = getopt_long(argc, argv, "c:s:t:r:h", opts, NULL)) != -1) {

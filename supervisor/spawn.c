@@ -596,6 +596,10 @@ static void child(struct drv *d, const struct devfds *dev, const struct sock_fpr
 	if ((d->cfg.user || d->cfg.group || d->cfg.supp_groups) &&
 	    arm_pdeathsig(d, parent, *errfd) < 0)
 		return;
+	/* $UDRV_TIMES: the parent's memory, read once it resumes (a vDSO
+	 * clock read, before any syscall filter). */
+	d->t_exec_ns = now_nsec();
+
 	/* SystemCallFilter=: last, so that nothing above needs to be allowed;
 	 * from here on only exec (and the report of a failed one) runs.
 	 * no_new_privs first: the kernel requires it without CAP_SYS_ADMIN. */
@@ -606,7 +610,8 @@ static void child(struct drv *d, const struct devfds *dev, const struct sock_fpr
 	}
 
 	/* `udrvctl upgrade --exec PATH` runs another program under the same
-	 * argv (the memory is the parent's: nothing in d is changed here). */
+	 * argv (the memory is the parent's: nothing in d is changed here but
+	 * t_exec_ns above). */
 	const char *path = d->exec_path ? d->exec_path : d->cfg.argv[0];
 
 	if (strchr(path, '/'))
@@ -666,6 +671,7 @@ pid_t spawn_driver(struct drv *d, int *pidfd, int *logfd, int *exec_errno)
 	e = devices_open(d->cfg.device, &dev, d->start_err, sizeof(d->start_err));
 	if (e < 0)
 		return e;
+	d->t_devices_ns = now_nsec();
 	/* SystemCallFilter=: built here, only loaded by the child. */
 	e = seccomp_build((const char *const *)d->cfg.syscall_filter, &prog, d->start_err,
 			  sizeof(d->start_err));

@@ -99,6 +99,10 @@ struct drv {
 	int exec_errno;     /* the child could not exec: this errno; -errno: could not
 	                     * take User=/Group=/NoNewPrivileges= */
 	uint64_t started_at, ready_at; /* CLOCK_MONOTONIC usec */
+	/* $UDRV_TIMES (bench/serve_latency.c): when the last instance was
+	 * reaped, when Device= was open for this one and when its child was
+	 * about to execve(), CLOCK_MONOTONIC ns */
+	uint64_t t_exited_ns, t_devices_ns, t_exec_ns;
 	uint64_t watchdog_usec; /* WatchdogSec=, or what WATCHDOG_USEC= set */
 
 	/* timers */
@@ -147,6 +151,7 @@ struct sup {
 	bool shutting_down;
 	bool exit_now;
 	bool no_pidfd;          /* pidfd_open() is ENOSYS: SIGCHLD + waitid instead */
+	bool times;             /* $UDRV_TIMES=1: a "[sup] times" line per launch */
 	unsigned long nofile_soft; /* RLIMIT_NOFILE soft limit we were started with (drivers get it) */
 	unsigned long nofile_max;  /* our soft limit after raising it; 0 unknown */
 	uint64_t client_timeout_usec; /* --client-timeout: a control client's request/reply */
@@ -160,6 +165,7 @@ void sup_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* sup_log() about driver @d: also kept in its log ring (`udrvctl log`). */
 void sup_dlog(struct drv *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 uint64_t now_usec(void);
+uint64_t now_nsec(void);
 /* fd_in_reserve - @fd is one of the last fds below RLIMIT_NOFILE, kept for
  * restarts and udrvctl: new drivers and fd stores must not take it. */
 bool fd_in_reserve(int fd);

@@ -63,6 +63,35 @@ struct dma_run {
 	double last_ms, total_ms;
 };
 
+/*
+ * $UDRV_TIMES=1 (bench/serve_latency.c): CLOCK_MONOTONIC at the steps of a
+ * start, printed as one "times" line at READY=1, so a restart can be split
+ * into library (udrv_open, IPC server, DMA mapping) and the driver's own
+ * init. Unset: one getenv() and a few clock reads, nothing printed.
+ */
+enum { T_MAIN, T_OPEN, T_IPC0, T_IPC, T_DMA0, T_DMA, T_READY, T__COUNT };
+static struct timespec times[T__COUNT];
+
+static void mark(int i)
+{
+	clock_gettime(CLOCK_MONOTONIC, &times[i]);
+}
+
+static void times_print(void)
+{
+	static const char *const name[T__COUNT] = { "main", "open", "ipc0", "ipc", "dma0", "dma",
+						    "ready" };
+	const char *v = getenv("UDRV_TIMES");
+
+	if (!v || strcmp(v, "1") != 0)
+		return;
+	printf("[edu] times pid=%d", (int)getpid());
+	for (int i = 0; i < T__COUNT; i++)
+		printf(" %s=%" PRIu64, name[i],
+		       (uint64_t)times[i].tv_sec * 1000000000u + (uint64_t)times[i].tv_nsec);
+	printf("\n");
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -389,13 +418,19 @@ static int serve(udrv_dev *dev, struct dma_run *dma, int64_t every_ms, udrv_serv
 		fprintf(stderr, PROG ": serve: %s\n", strerror(r < 0 ? -r : -pfd[0].fd));
 		return -1;
 	}
+	mark(T_READY);
 	udrv_notify_ready();
+	times_print();
 	if (dma)
 		printf("[edu] serving interrupts, a %" PRIu32 "-byte DMA round trip every %" PRId64
 		       " ms\n", dma->len, every_ms);
 	else
 		printf("[edu] serving interrupts\n");
+	/* The first round trip one period after READY=1, not at once: a
+	 * client's first call is not held up behind a 200 ms transfer. */
 	drv_now(&next);
+	if (dma)
+		drv_ts_add_ns(&next, (uint64_t)every_ms * 1000000u);
 	while (!drv_stop_requested) {
 		if (dma) {
 			/* Sleep in ppoll until the next round trip is due (at most 1 s). */
@@ -477,6 +512,7 @@ int main(int argc, char **argv)
 	unsigned i;
 	int r, ret = 1;
 
+	mark(T_MAIN);
 	if (parse_args(argc, argv, &o) < 0)
 		return 2;
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -491,6 +527,7 @@ int main(int argc, char **argv)
 		drv_open_failed(PROG, o.spec, errno);
 		return 1;
 	}
+	mark(T_OPEN);
 	r = udrv_map_info(dev, EDU_BAR, &mi);
 	if (r < 0) {
 		fprintf(stderr, PROG ": %s has no BAR0: %s\n", udrv_name(dev), strerror(-r));
@@ -517,6 +554,7 @@ int main(int argc, char **argv)
 	/* The IPC server first: a mark (liveness register write) that a dead
 	 * instance left in flight is settled by reading the register back
 	 * before the liveness check below overwrites it. */
+	mark(T_IPC0);
 	if (o.serve) {
 		srv = edu_ipc_open(dev);
 		if (!srv && errno != ENOENT) {
@@ -534,6 +572,7 @@ int main(int argc, char **argv)
 		}
 	}
 
+	mark(T_IPC);
 	r = edu_check_liveness(dev, 0x12345678u);
 	if (r == 0)
 		r = edu_check_liveness(dev, 0xa5a5a5a5u);
@@ -545,11 +584,13 @@ int main(int argc, char **argv)
 	printf("[edu] liveness ok\n");
 
 	/* Before anything turns bus mastering on (DMA mapping, MSI). */
+	mark(T_DMA0);
 	if (o.dma_len) {
 		if (dma_drain(dev) < 0 || dma_setup(dev, &dma, o.dma_len) < 0)
 			goto out;
 		dma_mapped = true;
 	}
+	mark(T_DMA);
 
 	if ((o.nfact && !o.poll) || o.raise || o.serve || o.dma_len) {
 		r = udrv_irq_enable(dev);
