@@ -1281,7 +1281,7 @@ def test_units_beyond_hard_nofile_are_listed():
     s = Sup(units, preexec=nofile(512, 512))
     try:
         st = s.wait(lambda: (lambda v: v if len(v) == n and all(
-            x["state"] in ("running", "failed") for x in v) else None)(s.status()), 60, "settled")
+            x["state"] in ("running", "failed") for x in v) else None)(s.status()), 180, "settled")
         failed = [x for x in st if x["state"] == "failed"]
         running = [x for x in st if x["state"] == "running"]
         check(failed and running, f"{len(failed)} failed, {len(running)} running")
@@ -1291,7 +1291,7 @@ def test_units_beyond_hard_nofile_are_listed():
             os.kill(x["pid"], signal.SIGKILL)
         names = {x["name"] for x in running[:10]}
         s.wait(lambda: all(x["state"] == "running" and x["restarts"] == 1
-                           for x in s.status() if x["name"] in names), 60, "restarts")
+                           for x in s.status() if x["name"] in names), 180, "restarts")
         print(f"    hard limit 512: {len(running)} of {n} running, the rest listed as failed")
         s.stop(60)
     finally:
