@@ -397,7 +397,7 @@ static ssize_t raw(const void *msg, size_t n, uint8_t *reply, size_t cap, bool *
 static void test_hostile(void **unused)
 {
 	static uint8_t big[IPC_MSG_LIMIT + 100];
-	uint8_t msg[IPC_HDR + 8], rep[256];
+	uint8_t msg[IPC_HDR + 8] = { 0 }, rep[256];
 	struct ipc_msg m = { .type = IPC_REQUEST, .client = 9, .seq = 1, .len = 4 }, p;
 	udrv_client *c = conn();
 	char out[8];
