@@ -545,15 +545,22 @@ static void apply_limits(struct drv *d, int fd)
 	}
 }
 
-int cgroup_prepare(struct drv *d, int *procs_fd)
+int cgroup_prepare(struct drv *d, int *procs_fd, int *dir_fd)
 {
 	char name[SUP_NAME_MAX + 8];
 	int fd;
 
 	*procs_fd = -1;
+	*dir_fd = -1;
 	if (cg_topfd < 0)
 		return 0;
 	drv_dir(d, name, sizeof(name));
+	/* A fresh cgroup for every instance (removed here when empty; 0.04 ms):
+	 * kernels with cgroup.kill's kill_seq (6.14+, and stable backports)
+	 * compare it against the parent's cgroup for a CLONE_INTO_CGROUP
+	 * child, so once a cgroup was killed every child born into it would
+	 * get SIGKILL at once. A new one has never been killed. */
+	unlinkat(cg_topfd, name, AT_REMOVEDIR);
 	if (mkdirat(cg_topfd, name, 0755) < 0 && errno != EEXIST) {
 		int e = -errno;
 		sup_dlog(d, "%s: cannot create its cgroup %s/%s: %s", d->cfg.name, cg_top, name,
@@ -576,12 +583,13 @@ int cgroup_prepare(struct drv *d, int *procs_fd)
 	}
 	apply_limits(d, fd);
 	*procs_fd = openat(fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
-	close(fd);
 	if (*procs_fd < 0) {
 		int e = -errno;
 		sup_dlog(d, "%s: %s/%s/cgroup.procs: %s", d->cfg.name, cg_top, name, strerror(-e));
+		close(fd);
 		return e;
 	}
+	*dir_fd = fd; /* for clone3(CLONE_INTO_CGROUP) */
 	return 0;
 }
 

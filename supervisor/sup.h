@@ -240,10 +240,11 @@ void seccomp_explain(pid_t pid, char *buf, size_t len);
 void cgroup_init(void);  /* once, before any driver starts: set up, kill leftovers; logs */
 void cgroup_done(void);  /* at exit, every driver stopped: remove our cgroups */
 bool cgroup_on(void);
-/* cgroup_prepare - create @d's cgroup (it must be empty) and open its
+/* cgroup_prepare - create @d's cgroup (it must be empty), open it (*dir_fd,
+ * for clone3's CLONE_INTO_CGROUP) and its
  * cgroup.procs for the child to join (*procs_fd, -1 without cgroups).
  * 0 or -errno (logged). */
-int cgroup_prepare(struct drv *d, int *procs_fd);
+int cgroup_prepare(struct drv *d, int *procs_fd, int *dir_fd);
 /* cgroup_signal - @sig to every process of @d's cgroup (SIGKILL: cgroup.kill).
  * -ENOSYS without cgroups, else 0. */
 int cgroup_signal(struct drv *d, int sig);
