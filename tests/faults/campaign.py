@@ -208,6 +208,8 @@ def main():
         return 0 if not problems and n_rec == n_inj and not tot["sup_crashes"] and not tot["lost"] and not tot["dup"] else 1
     checks = [
         (f"{n_inj} faults injected of {a.faults}", n_inj == a.faults),
+        (f"every kind injected ({sum(1 for k in only if rows[k]['inj'])} of {len(only)})",
+         all(rows[k]["inj"] for k in only)),
         (f"every fault recovered ({n_rec} of {n_inj})", n_rec == n_inj),
         (f"0 supervisor crashes ({tot['sup_crashes']})", tot["sup_crashes"] == 0),
         (f"0 lost calls ({tot['lost']}), {tot['calls']} made", tot["lost"] == 0 and tot["calls"] > 0),

@@ -4,7 +4,9 @@
  *
  *   fault_ctl NAME N SEED SUPERVISOR_PID KIND[,KIND...]
  *
- * Injects N faults of kinds picked at random (seed SEED) from the list into
+ * Injects N faults of kinds picked at random (seed SEED) from the list (in
+ * rounds: each kind once per round, in a shuffled order, so that a short
+ * run still has them all) into
  * driver NAME (edu_driver with UDRV_FAULTS=1, drivers/edu/edu_faults.h),
  * one at a time, through its IPC operation "fault"; after each one it calls
  * "pid" until an instance answers: a new one for the kinds that end the
@@ -64,7 +66,7 @@ static int who(udrv_client *c, uint32_t *pid, uint32_t *origin)
 
 int main(int argc, char **argv)
 {
-	unsigned pick[NKINDS], npick = 0, seed, fails = 0;
+	unsigned pick[NKINDS], npick = 0, deck[NKINDS], ndeck = 0, seed, fails = 0;
 	unsigned long n;
 	udrv_client *c;
 	pid_t sup;
@@ -100,13 +102,25 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (unsigned long i = 1; i <= n; i++) {
-		unsigned k = pick[(unsigned)rand_r(&seed) % npick];
-		uint32_t arg = (uint32_t)rand_r(&seed), pid0, pid = 0, origin = 0, o;
+		unsigned k;
+		uint32_t arg, pid0, pid = 0, origin = 0, o;
 		uint8_t req[8], rep[8];
 		int r, recovered = 0;
 		int32_t detail = 0;
 		double t0, t1 = 0;
 
+		if (!ndeck) { /* a new round: every kind once, shuffled */
+			memcpy(deck, pick, sizeof(pick));
+			for (ndeck = npick; ndeck > 1; ndeck--) {
+				unsigned j = (unsigned)rand_r(&seed) % ndeck, t = deck[j];
+
+				deck[j] = deck[ndeck - 1];
+				deck[ndeck - 1] = t;
+			}
+			ndeck = npick;
+		}
+		k = deck[--ndeck];
+		arg = (uint32_t)rand_r(&seed);
 		r = who(c, &pid0, &o);
 		if (r < 0) {
 			printf("error=fault %lu: pid before: %s\n", i, strerror(-r));

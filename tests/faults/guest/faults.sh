@@ -81,7 +81,7 @@ echo "drivers_left=$(grep -l '^edu_driver$' /proc/[0-9]*/comm 2>/dev/null | wc -
 echo "dmar_faults=$(kmsg | grep -Eci 'DMAR: \[DMA')"
 echo "kernel_warnings=$(kmsg | grep -Ec 'WARNING:|BUG:|Oops|general protection fault|Kernel panic')"
 kmsg | grep -E 'WARNING:|BUG:|Oops|general protection fault' | head -n 20 | sed 's/^/warning: /'
-kmsg | grep -Ei 'DMAR' | head -n 3 | sed 's/^/dmesg: /'
+kmsg | grep -Ei 'DMAR' | head -n 10 | sed 's/^/dmesg: /'
 echo "oom_kills=$(kmsg | grep -ci 'Killed process')"
 echo "fork_rejected=$(kmsg | grep -ci 'fork rejected by pids controller')"
 echo "== stop"
@@ -91,5 +91,6 @@ echo "sup_rc=$?"
 echo "== sup-log"
 grep -v 'edu_driver: fault' /tmp/sup.log | tail -n 40
 echo "sup_log_lines=$(wc -l < /tmp/sup.log)"
-grep 'edu_driver: fault' /tmp/sup.log | sed 's/.*edu_driver: fault: \([a-z -]*\).*/\1/' | sort | uniq -c | sed 's/^/fault_log: /'
+grep "edu_driver: fault: wild dma" /tmp/sup.log | head -n 5 | sed "s/^/dma_log: /"
+grep "edu_driver: fault" /tmp/sup.log | sed 's/.*edu_driver: fault: \([a-z -]*\).*/\1/' | sort | uniq -c | sed 's/^/fault_log: /'
 echo "== end"
