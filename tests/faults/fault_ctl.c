@@ -13,12 +13,19 @@
  * driver, any for a wild DMA (the IOMMU contains it, the driver goes on).
  * One line per fault:
  *   fault i=I kind=K arg=A pid=P new=Q recovered=0|1 ms=T origin=O detail=D sup=alive|dead
+ *         warn=W dmar=M
  * (ms: fault reply -> the answer of the instance that serves again; origin:
  * what that instance's checkpoint open found; detail: the kind's own figure,
- * the -errno of udrv_read32 past the BAR for oob). Exit 0 when every fault
+ * the -errno of udrv_read32 past the BAR for oob; warn, dmar: kernel log
+ * records since the previous line, read from /dev/kmsg as they come, so a
+ * long run does not depend on the log buffer keeping them: WARNING/BUG/Oops
+ * and IOMMU (DMAR) faults). The last line, "kmsg warn=W dmar=M lost=L",
+ * has what came after the last fault (lost: records overwritten before they
+ * were read). Exit 0 when every fault
  * was recovered and the supervisor lived throughout.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -49,6 +56,35 @@ static double now_ms(void)
 static uint32_t get_u32(const uint8_t *b)
 {
 	return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+
+static int kfd = -1;
+static unsigned long klost;
+
+/* Kernel log records since the last call: warnings and DMAR faults. */
+static void kmsg_drain(unsigned *warn, unsigned *dmar)
+{
+	char rec[8192];
+	ssize_t n;
+
+	*warn = *dmar = 0;
+	if (kfd < 0)
+		return;
+	for (;;) {
+		n = read(kfd, rec, sizeof(rec) - 1);
+		if (n < 0 && errno == EPIPE) { /* overwritten before we read it */
+			klost++;
+			continue;
+		}
+		if (n <= 0)
+			break;
+		rec[n] = 0;
+		if (strstr(rec, "WARNING:") || strstr(rec, "BUG:") || strstr(rec, "Oops") ||
+		    strstr(rec, "general protection fault") || strstr(rec, "Kernel panic"))
+			++*warn;
+		if (strstr(rec, "DMAR: [DMA"))
+			++*dmar;
+	}
 }
 
 /* "pid": which instance answers, and its checkpoint origin. */
@@ -96,6 +132,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "fault_ctl: no kinds, or a bad supervisor pid\n");
 		return 2;
 	}
+	kfd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (kfd < 0 || lseek(kfd, 0, SEEK_END) < 0)
+		printf("error=/dev/kmsg: %s (kernel warnings not counted)\n", strerror(errno));
 	c = udrv_client_connect(argv[1]);
 	if (!c) {
 		printf("error=connect %s: %s\n", argv[1], strerror(errno));
@@ -106,6 +145,7 @@ int main(int argc, char **argv)
 		uint32_t arg, pid0, pid = 0, origin = 0, o;
 		uint8_t req[8], rep[8];
 		int r, recovered = 0;
+		unsigned warn, dmar;
 		int32_t detail = 0;
 		double t0, t1 = 0;
 
@@ -157,11 +197,19 @@ int main(int argc, char **argv)
 		r = kill(sup, 0) == 0;
 		if (!r)
 			fails++;
+		kmsg_drain(&warn, &dmar);
 		printf("fault i=%lu kind=%s arg=%u pid=%u new=%u recovered=%d ms=%.2f origin=%u "
-		       "detail=%d sup=%s\n", i, kinds[k], arg, pid0, pid, recovered,
-		       recovered ? t1 - t0 : 0.0, origin, detail, r ? "alive" : "dead");
+		       "detail=%d sup=%s warn=%u dmar=%u\n", i, kinds[k], arg, pid0, pid, recovered,
+		       recovered ? t1 - t0 : 0.0, origin, detail, r ? "alive" : "dead", warn, dmar);
 	}
 	udrv_client_close(c);
+	{
+		unsigned warn, dmar;
+
+		usleep(200000);
+		kmsg_drain(&warn, &dmar);
+		printf("kmsg warn=%u dmar=%u lost=%lu\n", warn, dmar, klost);
+	}
 	printf("done faults=%lu\n", n);
 	return fails ? 1 : 0;
 }
