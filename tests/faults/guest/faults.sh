@@ -54,13 +54,13 @@ base=$(dmesg | wc -l)
 # others kept, so a long run (FAULTS=1000000) does not fill the guest's RAM.
 mkfifo /tmp/sup.fifo
 awk '/edu_driver: fault: wild dma/ && d < 5 { dma[d++] = $0 }
-	/edu_driver: fault: / { k = $0; sub(/.*edu_driver: fault: /, "", k); sub(/[^a-z -].*/, "", k); c[k]++; next }
+	/edu_driver: fault: / { k = $0; sub(/.*edu_driver: fault: /, "", k); sub(/[^a-z -].*/, "", k); if (!c[k]++) first[k] = $0; next }
 	{ t[m++ % 40] = $0 }
 	END {
 		for (i = (m > 40 ? m - 40 : 0); i < m; i++) print t[i % 40]
 		print "sup_log_lines=" NR
 		for (i = 0; i < d; i++) print "dma_log: " dma[i]
-		for (k in c) print "fault_log: " c[k] " " k
+		for (k in c) print "fault_log: " c[k] " " k "; first: " first[k]
 	}' < /tmp/sup.fifo > /tmp/sup.log &
 apid=$!
 driver_supervisor --config /etc/udrv.d > /tmp/sup.fifo 2>&1 &
