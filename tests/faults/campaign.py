@@ -107,7 +107,7 @@ def main():
     tot = {"calls": 0, "errors": 0, "mismatches": 0, "lost": 0, "dup": 0, "resends": 0,
            "sup_crashes": 0, "warnings": 0, "dmar": 0, "restarts": 0, "fallback": 0,
            "corrupt": 0, "oob_refused": 0, "oob": 0,
-           "kmsg_lost": 0, "dmesg_warnings": 0}
+           "kmsg_lost": 0, "dmesg_warnings": 0, "sup_res": []}
     only = a.kinds.split(",") if a.kinds else KINDS
     for k in only:
         if k not in KINDS:
@@ -159,6 +159,12 @@ def main():
         tot["kmsg_lost"] += int(km.get("lost", 0) or 0)
         c = kv(sec.get("client", []))
         s = kv(sec.get("summary", []))
+        st0 = kv(sec.get("start", []))
+        st1 = kv([l for l in sec.get("summary", []) if l.startswith("sup_after ")])
+        tot["sup_res"].append(f"{bind}: RSS {st0.get('rss_kb', '?')} -> {st1.get('rss_kb', '?')} kB, "
+                              f"fds {st0.get('fds', '?')} -> {st1.get('fds', '?')}")
+        if st0.get("fds") != st1.get("fds"):
+            problems.append(f"{bind}: the supervisor's open fds went from {st0.get('fds')} to {st1.get('fds')}")
         for key in ("calls", "errors", "mismatches", "resends"):
             tot[key] += int(c.get(key, 0) or 0)
         if "ledger" not in c:
@@ -197,6 +203,7 @@ def main():
               f"client: {tot['calls']} add calls, {tot['errors']} errors, {tot['mismatches']} mismatches, "
               f"{tot['resends']} resends; ledger vs driver total: {tot['lost']} lost, {tot['dup']} duplicated",
               f"supervisor crashes: {tot['sup_crashes']}; driver restarts: {tot['restarts']}",
+              "supervisor before -> after: " + "; ".join(tot["sup_res"]),
               f"guest kernel warnings (WARNING/BUG/Oops): {tot['warnings']}; DMAR faults logged: {tot['dmar']} "
               f"(wild DMAs: {rows['dma']['inj']}); kernel log records lost: {tot['kmsg_lost']}",
               f"checkpoint corruption detected, fallback copy restored: {tot['fallback']} of {tot['corrupt']}; "

@@ -69,8 +69,10 @@ for _ in $(seq 600); do
 	[ "$(str state "$(js)")" = running ] && break
 	sleep 0.1
 done
+# The supervisor's memory and fds, before and after: a leak per restart shows.
+res() { echo "rss_kb=$(awk '/^VmRSS/ { print $2 }' /proc/$sup/status) fds=$(ls /proc/$sup/fd | wc -l)"; }
 echo "== start"
-echo "sup_pid=$sup state=$(str state "$(js)")"
+echo "sup_pid=$sup state=$(str state "$(js)") $(res)"
 
 ipc_client storm edu > /tmp/storm.out 2>&1 &
 cpid=$!
@@ -90,6 +92,7 @@ j=$(js)
 alive=no
 kill -0 "$sup" 2>/dev/null && alive=yes
 echo "sup_alive=$alive sup_pid=$sup state=$(str state "$j") restarts=$(num restarts "$j")"
+echo "sup_after $(res)"
 echo "drivers_left=$(grep -l '^edu_driver$' /proc/[0-9]*/comm 2>/dev/null | wc -l)"
 echo "dmar_faults=$(kmsg | grep -Eci 'DMAR: \[DMA')"
 echo "kernel_warnings=$(kmsg | grep -Ec 'WARNING:|BUG:|Oops|general protection fault|Kernel panic')"
