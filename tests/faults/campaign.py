@@ -159,7 +159,7 @@ def main():
         tot["kmsg_lost"] += int(km.get("lost", 0) or 0)
         c = kv(sec.get("client", []))
         s = kv(sec.get("summary", []))
-        st0 = kv(sec.get("start", []))
+        st0 = kv([l for l in sec.get("start", []) if l.startswith("sup_before ")])
         st1 = kv([l for l in sec.get("summary", []) if l.startswith("sup_after ")])
         tot["sup_res"].append(f"{bind}: RSS {st0.get('rss_kb', '?')} -> {st1.get('rss_kb', '?')} kB, "
                               f"fds {st0.get('fds', '?')} -> {st1.get('fds', '?')}")

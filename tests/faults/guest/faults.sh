@@ -72,11 +72,13 @@ done
 # The supervisor's memory and fds, before and after: a leak per restart shows.
 res() { echo "rss_kb=$(awk '/^VmRSS/ { print $2 }' /proc/$sup/status) fds=$(ls /proc/$sup/fd | wc -l)"; }
 echo "== start"
-echo "sup_pid=$sup state=$(str state "$(js)") $(res)"
+echo "sup_pid=$sup state=$(str state "$(js)")"
 
 ipc_client storm edu > /tmp/storm.out 2>&1 &
 cpid=$!
 wait_line /tmp/storm.out '^ready' || echo "error=client never ready"
+sleep 1
+echo "sup_before $(res)" # the supervisor after a second of client calls
 echo "== faults"
 fault_ctl edu "$n" "$seed" "$sup" "$kinds"
 echo "ctl_rc=$?"
