@@ -293,6 +293,29 @@ static void crash_hook_init(udrv_ckpt *c)
 	c->crash_at = n;
 }
 
+/*
+ * Fault-injection hooks (udrv_internal.h; tests/faults, drivers/edu/edu_faults.c):
+ * not in udrv.h, reachable only by a statically linked test driver.
+ */
+void udrv__ckpt_crash_next(udrv_ckpt *c, uint64_t at)
+{
+	/* A commit writes its data plus 48 bytes (state word, header, sum,
+	 * state word): an offset in that range is sure to crash. */
+	c->crash_at = (int64_t)(at % (c->size + 48));
+	c->crash_commit = c->commits + 1;
+}
+
+int udrv__ckpt_stray_write(udrv_ckpt *c)
+{
+	uint8_t *p;
+
+	if (c->cur < 0 || c->len == 0)
+		return -ENODATA;
+	p = (uint8_t *)slot(c, c->cur) + SLOT_HDR + c->len / 2;
+	*p ^= 0x5a; /* one byte of the current copy's data: its sum no longer holds */
+	return 0;
+}
+
 /* Read what the memfd holds into the handle; (re)lay it out for c->size. */
 static int load(udrv_ckpt *c)
 {

@@ -292,6 +292,12 @@ static struct op *find_op(udrv_server *s, const char *name)
 	return NULL;
 }
 
+/* Fault-injection hook (udrv_internal.h): the server's checkpoint. */
+udrv_ckpt *udrv__server_ckpt(udrv_server *s)
+{
+	return s->ck;
+}
+
 enum udrv_ckpt_origin udrv_server_origin(const udrv_server *s)
 {
 	return udrv_ckpt_origin(s->ck);

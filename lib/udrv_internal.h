@@ -98,6 +98,17 @@ struct udrv_ext {
 struct udrv_ext *udrv__ext(udrv_dev *dev);
 void udrv__ext_free(udrv_dev *dev);
 
+/*
+ * Fault-injection hooks for tests/faults (drivers/edu/edu_faults.c declares
+ * them itself: a statically linked test driver only). checkpoint.c:
+ * crash_next makes the next commit die (SIGKILL) after byte @at modulo the
+ * commit's size; stray_write flips a byte of the stored current copy
+ * (-ENODATA: nothing stored). ipc_server.c: the server's checkpoint.
+ */
+void udrv__ckpt_crash_next(udrv_ckpt *c, uint64_t at);
+int udrv__ckpt_stray_write(udrv_ckpt *c);
+udrv_ckpt *udrv__server_ckpt(udrv_server *s);
+
 /* irq.c: CLOCK_MONOTONIC in ms, for wait deadlines. */
 int64_t udrv__now_ms(void);
 

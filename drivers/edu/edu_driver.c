@@ -33,6 +33,7 @@
 #include "drvutil.h"
 #include "edu.h"
 #include "edu_dma.h"
+#include "edu_faults.h"
 #include "edu_ipc.h"
 #include "registers.h"
 
@@ -413,6 +414,10 @@ static int serve(udrv_dev *dev, struct dma_run *dma, int64_t every_ms, udrv_serv
 	uint32_t cause;
 	int r;
 
+	/* Under `make faults` a short watchdog (WatchdogSec=500ms) catches hangs:
+	 * wake up ten times a second to send WATCHDOG=1. */
+	if (edu_faults_enabled())
+		ts.tv_sec = 0, ts.tv_nsec = 100000000;
 	r = drv_stop_block(&waitmask);
 	if (r < 0 || pfd[0].fd < 0) {
 		fprintf(stderr, PROG ": serve: %s\n", strerror(r < 0 ? -r : -pfd[0].fd));
@@ -468,6 +473,7 @@ static int serve(udrv_dev *dev, struct dma_run *dma, int64_t every_ms, udrv_serv
 				fprintf(stderr, PROG ": IPC: %s\n", strerror(-r));
 				return -1;
 			}
+			edu_faults_run(srv); /* a fault armed by that dispatch, if any */
 		}
 		if (!(pfd[0].revents & POLLIN))
 			continue;
@@ -516,6 +522,7 @@ int main(int argc, char **argv)
 	if (parse_args(argc, argv, &o) < 0)
 		return 2;
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	edu_faults_start(); /* UDRV_FAULTS=1 only: a slow start armed before */
 	r = drv_stop_signals_install();
 	if (r < 0) {
 		fprintf(stderr, PROG ": sigaction: %s\n", strerror(-r));

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "edu.h"
+#include "edu_faults.h"
 #include "registers.h"
 
 #define FACT_WAIT_MS 2000
@@ -140,6 +141,8 @@ udrv_server *edu_ipc_open(udrv_dev *dev)
 		r = udrv_server_add_op(s, "status", UDRV_OP_PURE, op_status, NULL, NULL);
 	if (!r)
 		r = udrv_server_add_op(s, "mark", UDRV_OP_DEVICE, op_mark, recover_mark, dev);
+	if (!r && edu_faults_enabled()) /* make faults only (edu_faults.h) */
+		r = edu_faults_add_ops(s, dev);
 	if (!r)
 		r = udrv_server_recover(s);
 	if (r < 0) {

@@ -4,7 +4,8 @@
  * restored, a crash at every byte offset of a commit (one child process
  * per offset, killed by the injection hook) leaves exactly the old or the
  * new state, stray writes are detected and the other copy used, layout
- * versions, growth.
+ * versions, growth; the fault-injection hooks of `make faults`
+ * (udrv__ckpt_crash_next, udrv__ckpt_stray_write).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -22,6 +23,7 @@
 #include <cmocka.h>
 
 #include "udrv.h"
+#include "udrv_internal.h"
 
 #define SZ 100 /* not a multiple of 8: the hash's byte tail is exercised */
 #define COMMIT_BYTES (8 + 24 + SZ + 8 + 8)
@@ -353,6 +355,63 @@ static void test_stray_write(void **state)
 	close(fd);
 }
 
+/* make faults' hook: the next commit dies, at any offset the caller gives
+ * (taken modulo the commit's size), and the state before it is whole. */
+static void test_hook_crash_next(void **state)
+{
+	const uint64_t ats[] = { 0, 7, 8, 40, COMMIT_BYTES - 1, COMMIT_BYTES, 123456789 };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ats) / sizeof(ats[0]); i++) {
+		int fd = mfd(), ws;
+		udrv_ckpt *c;
+		pid_t pid = fork();
+
+		if (pid == 0) {
+			c = udrv_ckpt_open_fd(fd, 1, SZ);
+			fill(c, 0xa1);
+			udrv_ckpt_commit(c); /* whole */
+			udrv__ckpt_crash_next(c, ats[i]);
+			fill(c, 0xb2);
+			udrv_ckpt_commit(c); /* dies */
+			_exit(0);
+		}
+		assert_int_equal(waitpid(pid, &ws, 0), pid);
+		assert_true(WIFSIGNALED(ws) && WTERMSIG(ws) == SIGKILL);
+		c = udrv_ckpt_open_fd(fd, 1, SZ);
+		assert_int_equal(udrv_ckpt_origin(c), UDRV_CKPT_RESTORED);
+		assert_int_equal(udrv_ckpt_seq(c), 1);
+		assert_true(all(udrv_ckpt_data(c), 0xa1, SZ));
+		udrv_ckpt_close(c);
+		close(fd);
+	}
+}
+
+/* make faults' other hook: a byte of the stored current copy flipped; the
+ * next open falls back to the other copy. Nothing stored: -ENODATA. */
+static void test_hook_stray_write(void **state)
+{
+	int fd = mfd();
+	udrv_ckpt *c = udrv_ckpt_open_fd(fd, 1, SZ);
+
+	(void)state;
+	assert_int_equal(udrv__ckpt_stray_write(c), -ENODATA);
+	fill(c, 0xa1);
+	assert_int_equal(udrv_ckpt_commit(c), 0);
+	fill(c, 0xa2);
+	assert_int_equal(udrv_ckpt_commit(c), 0);
+	assert_int_equal(udrv_ckpt_verify(c), 0);
+	assert_int_equal(udrv__ckpt_stray_write(c), 0);
+	assert_int_equal(udrv_ckpt_verify(c), -EBADMSG);
+	udrv_ckpt_close(c);
+	c = udrv_ckpt_open_fd(fd, 1, SZ);
+	assert_int_equal(udrv_ckpt_origin(c), UDRV_CKPT_FALLBACK);
+	assert_int_equal(udrv_ckpt_damaged(c), 1);
+	assert_true(all(udrv_ckpt_data(c), 0xa1, SZ));
+	udrv_ckpt_close(c);
+	close(fd);
+}
+
 static void test_layout_and_growth(void **state)
 {
 	int fd = mfd();
@@ -401,6 +460,8 @@ int main(void)
 		cmocka_unit_test(test_crash_kth_commit),
 		cmocka_unit_test(test_stray_write),
 		cmocka_unit_test(test_layout_and_growth),
+		cmocka_unit_test(test_hook_crash_next),
+		cmocka_unit_test(test_hook_stray_write),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
