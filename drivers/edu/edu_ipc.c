@@ -16,26 +16,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "drvipc.h"
 #include "edu.h"
 #include "edu_faults.h"
 #include "registers.h"
 
 #define FACT_WAIT_MS 2000
-
-static uint32_t get_u32(const void *p)
-{
-	const uint8_t *b = p;
-
-	return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-}
-
-static void put_le(void *p, uint64_t v, unsigned n)
-{
-	uint8_t *b = p;
-
-	for (unsigned i = 0; i < n; i++)
-		b[i] = (uint8_t)(v >> (8 * i));
-}
 
 static int op_factorial(void *arg, const struct udrv_call *c)
 {
@@ -45,11 +31,10 @@ static int op_factorial(void *arg, const struct udrv_call *c)
 	if (c->req_len != 4)
 		return -EINVAL;
 	/* Polled (100 us naps): the serve loop owns the interrupt. */
-	r = edu_factorial_poll(arg, get_u32(c->req), FACT_WAIT_MS, &res);
+	r = edu_factorial_poll(arg, drv_le32(c->req), FACT_WAIT_MS, &res);
 	if (r < 0)
 		return r;
-	put_le(c->resp, res, 4);
-	return 4;
+	return drv_reply_le(c, res, 4);
 }
 
 static int op_add(void *arg, const struct udrv_call *c)
@@ -59,10 +44,9 @@ static int op_add(void *arg, const struct udrv_call *c)
 	(void)arg;
 	if (c->req_len != 4)
 		return -EINVAL;
-	st->total += get_u32(c->req);
+	st->total += drv_le32(c->req);
 	st->adds++;
-	put_le(c->resp, st->total, 8);
-	return 8;
+	return drv_reply_le(c, st->total, 8);
 }
 
 static int op_total(void *arg, const struct udrv_call *c)
@@ -70,8 +54,7 @@ static int op_total(void *arg, const struct udrv_call *c)
 	const struct edu_state *st = c->state;
 
 	(void)arg;
-	put_le(c->resp, st->total, 8);
-	return 8;
+	return drv_reply_le(c, st->total, 8);
 }
 
 static int op_status(void *arg, const struct udrv_call *c)
@@ -96,15 +79,14 @@ static int op_mark(void *arg, const struct udrv_call *c)
 
 	if (c->req_len != 4)
 		return -EINVAL;
-	v = get_u32(c->req);
+	v = drv_le32(c->req);
 	r = udrv_write32(arg, EDU_BAR, EDU_LIVENESS, v);
 	if (r == 0)
 		r = udrv_read32(arg, EDU_BAR, EDU_LIVENESS, &back);
 	if (r < 0)
 		return r;
 	st->mark = v;
-	put_le(c->resp, back, 4);
-	return 4;
+	return drv_reply_le(c, back, 4);
 }
 
 /* Did the dead instance's write happen? The register still says so: no one
@@ -113,7 +95,7 @@ static int op_mark(void *arg, const struct udrv_call *c)
 static int recover_mark(void *arg, const struct udrv_call *c)
 {
 	struct edu_state *st = c->state;
-	uint32_t v = get_u32(c->req), back;
+	uint32_t v = drv_le32(c->req), back;
 	int r = udrv_read32(arg, EDU_BAR, EDU_LIVENESS, &back);
 
 	if (r < 0)
@@ -121,27 +103,26 @@ static int recover_mark(void *arg, const struct udrv_call *c)
 	if (back != ~v)
 		return -EAGAIN; /* not written: the resent request writes it */
 	st->mark = v;
-	put_le(c->resp, back, 4);
-	return 4;
+	return drv_reply_le(c, back, 4);
 }
+
+static const struct drv_ipc_op edu_ops[] = {
+	{ "factorial", UDRV_OP_PURE, op_factorial, NULL },
+	{ "add", UDRV_OP_STATE, op_add, NULL },
+	{ "total", UDRV_OP_PURE, op_total, NULL },
+	{ "status", UDRV_OP_PURE, op_status, NULL },
+	{ "mark", UDRV_OP_DEVICE, op_mark, recover_mark },
+};
 
 udrv_server *edu_ipc_open(udrv_dev *dev)
 {
-	udrv_server *s = udrv_server_open(EDU_STATE_LAYOUT, sizeof(struct edu_state));
-	int r;
+	udrv_server *s = drv_ipc_open(EDU_STATE_LAYOUT, sizeof(struct edu_state), edu_ops,
+				      sizeof(edu_ops) / sizeof(edu_ops[0]), dev);
+	int r = 0;
 
 	if (!s)
 		return NULL;
-	r = udrv_server_add_op(s, "factorial", UDRV_OP_PURE, op_factorial, NULL, dev);
-	if (!r)
-		r = udrv_server_add_op(s, "add", UDRV_OP_STATE, op_add, NULL, NULL);
-	if (!r)
-		r = udrv_server_add_op(s, "total", UDRV_OP_PURE, op_total, NULL, NULL);
-	if (!r)
-		r = udrv_server_add_op(s, "status", UDRV_OP_PURE, op_status, NULL, NULL);
-	if (!r)
-		r = udrv_server_add_op(s, "mark", UDRV_OP_DEVICE, op_mark, recover_mark, dev);
-	if (!r && edu_faults_enabled()) /* make faults only (edu_faults.h) */
+	if (edu_faults_enabled()) /* make faults only (edu_faults.h) */
 		r = edu_faults_add_ops(s, dev);
 	if (!r)
 		r = udrv_server_recover(s);

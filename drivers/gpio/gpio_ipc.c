@@ -10,26 +10,9 @@
 #include <errno.h>
 #include <stdio.h>
 
+#include "drvipc.h"
+
 #define PERIOD_MAX_MS 3600000u /* as --period-ms */
-
-static uint32_t get_u32(const void *p)
-{
-	const uint8_t *b = p;
-
-	return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-}
-
-/* Little-endian, the byte order `udrvctl call` renders. */
-static int put_le(const struct udrv_call *c, uint64_t v, unsigned n)
-{
-	uint8_t *b = c->resp;
-
-	if (c->resp_cap < n)
-		return -EMSGSIZE;
-	for (unsigned i = 0; i < n; i++)
-		b[i] = (uint8_t)(v >> (8 * i));
-	return (int)n;
-}
 
 uint32_t gpio_run_period(const struct gpio_run *run)
 {
@@ -48,14 +31,14 @@ static int op_status(void *arg, const struct udrv_call *c)
 
 static int op_period(void *arg, const struct udrv_call *c)
 {
-	return put_le(c, gpio_run_period(arg), 4);
+	return drv_reply_le(c, gpio_run_period(arg), 4);
 }
 
 static int op_toggles(void *arg, const struct udrv_call *c)
 {
 	const struct gpio_run *run = arg;
 
-	return put_le(c, run->toggles, 8);
+	return drv_reply_le(c, run->toggles, 8);
 }
 
 /* The blink loop reads the period from the state after every call, so the
@@ -67,27 +50,27 @@ static int op_set_period(void *arg, const struct udrv_call *c)
 
 	if (c->req_len != 4)
 		return -EINVAL;
-	v = get_u32(c->req);
+	v = drv_le32(c->req);
 	if (v < 1 || v > PERIOD_MAX_MS)
 		return -EINVAL;
 	if (c->resp_cap < 4)
 		return -EMSGSIZE; /* before the change: a failed call changes nothing */
 	st->period_ms = v;
 	st->sets++;
-	return put_le(c, old, 4);
+	return drv_reply_le(c, old, 4);
 }
+
+static const struct drv_ipc_op gpio_ops[] = {
+	{ "status", UDRV_OP_PURE, op_status, NULL },
+	{ "period", UDRV_OP_PURE, op_period, NULL },
+	{ "set-period", UDRV_OP_STATE, op_set_period, NULL },
+	{ "toggles", UDRV_OP_PURE, op_toggles, NULL },
+};
 
 int gpio_ipc_add_ops(udrv_server *s, struct gpio_run *run)
 {
-	int r;
+	int r = drv_ipc_add_ops(s, gpio_ops, sizeof(gpio_ops) / sizeof(gpio_ops[0]), run);
 
-	r = udrv_server_add_op(s, "status", UDRV_OP_PURE, op_status, NULL, run);
-	if (!r)
-		r = udrv_server_add_op(s, "period", UDRV_OP_PURE, op_period, NULL, run);
-	if (!r)
-		r = udrv_server_add_op(s, "set-period", UDRV_OP_STATE, op_set_period, NULL, run);
-	if (!r)
-		r = udrv_server_add_op(s, "toggles", UDRV_OP_PURE, op_toggles, NULL, run);
 	if (r == 0)
 		run->ipc = udrv_server_state(s);
 	return r;
@@ -95,16 +78,10 @@ int gpio_ipc_add_ops(udrv_server *s, struct gpio_run *run)
 
 udrv_server *gpio_ipc_open(struct gpio_run *run)
 {
-	udrv_server *s = udrv_server_open(GPIO_IPC_LAYOUT, sizeof(struct gpio_ipc_state));
-	int r;
+	udrv_server *s = drv_ipc_open(GPIO_IPC_LAYOUT, sizeof(struct gpio_ipc_state), gpio_ops,
+				      sizeof(gpio_ops) / sizeof(gpio_ops[0]), run);
 
-	if (!s)
-		return NULL;
-	r = gpio_ipc_add_ops(s, run);
-	if (r < 0) {
-		udrv_server_close(s);
-		errno = -r;
-		return NULL;
-	}
+	if (s)
+		run->ipc = udrv_server_state(s);
 	return s;
 }

@@ -11,26 +11,8 @@
 #include <errno.h>
 #include <stdio.h>
 
+#include "drvipc.h"
 #include "registers.h"
-
-static uint32_t get_u32(const void *p)
-{
-	const uint8_t *b = p;
-
-	return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-}
-
-/* Little-endian, the byte order `udrvctl call` renders. */
-static int put_le(const struct udrv_call *c, uint64_t v, unsigned n)
-{
-	uint8_t *b = c->resp;
-
-	if (c->resp_cap < n)
-		return -EMSGSIZE;
-	for (unsigned i = 0; i < n; i++)
-		b[i] = (uint8_t)(v >> (8 * i));
-	return (int)n;
-}
 
 uint64_t timer_missed(const struct timer_state *st)
 {
@@ -58,17 +40,17 @@ static int op_ticks(void *arg, const struct udrv_call *c)
 {
 	const struct timer_state *st = arg;
 
-	return put_le(c, st->ticks, 8);
+	return drv_reply_le(c, st->ticks, 8);
 }
 
 static int op_period(void *arg, const struct udrv_call *c)
 {
-	return put_le(c, ST_CLOCK_HZ / rate_asked(arg), 4);
+	return drv_reply_le(c, ST_CLOCK_HZ / rate_asked(arg), 4);
 }
 
 static int op_rate(void *arg, const struct udrv_call *c)
 {
-	return put_le(c, rate_asked(arg), 4);
+	return drv_reply_le(c, rate_asked(arg), 4);
 }
 
 static int op_set_rate(void *arg, const struct udrv_call *c)
@@ -78,29 +60,28 @@ static int op_set_rate(void *arg, const struct udrv_call *c)
 
 	if (c->req_len != 4)
 		return -EINVAL;
-	v = get_u32(c->req);
+	v = drv_le32(c->req);
 	if (v < TIMER_RATE_MIN || v > TIMER_RATE_MAX)
 		return -EINVAL;
 	if (c->resp_cap < 4)
 		return -EMSGSIZE; /* before the change: a failed call changes nothing */
 	ipc->rate_hz = v;
 	ipc->sets++;
-	return put_le(c, old, 4);
+	return drv_reply_le(c, old, 4);
 }
+
+static const struct drv_ipc_op timer_ops[] = {
+	{ "status", UDRV_OP_PURE, op_status, NULL },
+	{ "ticks", UDRV_OP_PURE, op_ticks, NULL },
+	{ "period", UDRV_OP_PURE, op_period, NULL },
+	{ "rate", UDRV_OP_PURE, op_rate, NULL },
+	{ "set-rate", UDRV_OP_STATE, op_set_rate, NULL },
+};
 
 int timer_ipc_add_ops(udrv_server *s, struct timer_state *st)
 {
-	int r;
+	int r = drv_ipc_add_ops(s, timer_ops, sizeof(timer_ops) / sizeof(timer_ops[0]), st);
 
-	r = udrv_server_add_op(s, "status", UDRV_OP_PURE, op_status, NULL, st);
-	if (!r)
-		r = udrv_server_add_op(s, "ticks", UDRV_OP_PURE, op_ticks, NULL, st);
-	if (!r)
-		r = udrv_server_add_op(s, "period", UDRV_OP_PURE, op_period, NULL, st);
-	if (!r)
-		r = udrv_server_add_op(s, "rate", UDRV_OP_PURE, op_rate, NULL, st);
-	if (!r)
-		r = udrv_server_add_op(s, "set-rate", UDRV_OP_STATE, op_set_rate, NULL, st);
 	if (r == 0)
 		st->ipc = udrv_server_state(s);
 	return r;
@@ -108,16 +89,10 @@ int timer_ipc_add_ops(udrv_server *s, struct timer_state *st)
 
 udrv_server *timer_ipc_open(struct timer_state *st)
 {
-	udrv_server *s = udrv_server_open(TIMER_IPC_LAYOUT, sizeof(struct timer_ipc_state));
-	int r;
+	udrv_server *s = drv_ipc_open(TIMER_IPC_LAYOUT, sizeof(struct timer_ipc_state), timer_ops,
+				      sizeof(timer_ops) / sizeof(timer_ops[0]), st);
 
-	if (!s)
-		return NULL;
-	r = timer_ipc_add_ops(s, st);
-	if (r < 0) {
-		udrv_server_close(s);
-		errno = -r;
-		return NULL;
-	}
+	if (s)
+		st->ipc = udrv_server_state(s);
 	return s;
 }
