@@ -15,7 +15,6 @@
 #include "udrv.h"
 #include "ipc_wire.h"
 
-#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -210,25 +209,11 @@ static int recv_reply(udrv_client *c, void *resp, size_t resp_cap, int64_t deadl
 			drop(c);
 			return -EPROTO;
 		}
-		/* Check the header alone; the payload's length is checked below
-		 * against what was really sent (n, with MSG_TRUNC). */
-		{
-			uint8_t tmp[IPC_HDR];
-
-			memcpy(tmp, hdr, IPC_HDR);
-			tmp[36] = tmp[37] = tmp[38] = tmp[39] = 0; /* len: 0 for the header check */
-			if (udrv__ipc_parse(tmp, IPC_HDR, &m) < 0 || m.type != IPC_REPLY) {
-				drop(c);
-				return -EPROTO;
-			}
-			m.len = (uint32_t)((size_t)n - IPC_HDR);
-			uint32_t wire_len;
-
-			memcpy(&wire_len, hdr + 36, 4);
-			if (le32toh(wire_len) != m.len) {
-				drop(c);
-				return -EPROTO;
-			}
+		/* The header, against the length really sent (n, with MSG_TRUNC:
+		 * the payload went to @resp, or past it when it does not fit). */
+		if (udrv__ipc_parse_hdr(hdr, (size_t)n, &m) < 0 || m.type != IPC_REPLY) {
+			drop(c);
+			return -EPROTO;
 		}
 		if (m.client != c->id) {
 			drop(c);

@@ -46,7 +46,7 @@ void udrv__ipc_put_hdr(uint8_t *buf, const struct ipc_msg *m, size_t op_len)
 	put32(buf + 36, m->len);
 }
 
-int udrv__ipc_parse(const uint8_t *buf, size_t n, struct ipc_msg *m)
+int udrv__ipc_parse_hdr(const uint8_t *buf, size_t n, struct ipc_msg *m)
 {
 	size_t op_len;
 
@@ -67,20 +67,31 @@ int udrv__ipc_parse(const uint8_t *buf, size_t n, struct ipc_msg *m)
 	 * (found by fuzz_ipc: a header claiming more op bytes than sent). */
 	if (n != IPC_HDR + op_len + m->len)
 		return -EBADMSG;
+	if (m->type == IPC_REQUEST)
+		return m->flags & ~IPC_F_RESEND || m->status != 0 || op_len == 0 ||
+		       op_len > UDRV_IPC_OP_MAX ? -EBADMSG : 0;
+	if (m->type == IPC_REPLY)
+		return m->flags & ~IPC_F_REPLAYED || op_len != 0 || m->status >= IPC_E__COUNT ?
+		       -EBADMSG : 0;
+	return -EBADMSG;
+}
+
+int udrv__ipc_parse(const uint8_t *buf, size_t n, struct ipc_msg *m)
+{
+	int r = udrv__ipc_parse_hdr(buf, n, m);
+	size_t op_len;
+
+	if (r < 0)
+		return r;
+	op_len = n - IPC_HDR - m->len;
 	if (m->type == IPC_REQUEST) {
-		if (m->flags & ~IPC_F_RESEND || m->status != 0 ||
-		    !udrv__ipc_op_valid((const char *)buf + IPC_HDR, op_len))
+		if (!udrv__ipc_op_valid((const char *)buf + IPC_HDR, op_len)) {
+			memset(m, 0, sizeof(*m));
 			return -EBADMSG;
+		}
 		memcpy(m->op, buf + IPC_HDR, op_len);
 		m->op[op_len] = '\0';
-	} else if (m->type == IPC_REPLY) {
-		if (m->flags & ~IPC_F_REPLAYED || op_len != 0 || m->status >= IPC_E__COUNT)
-			return -EBADMSG;
-	} else {
-		return -EBADMSG;
 	}
-	if (n != IPC_HDR + op_len + m->len)
-		return -EBADMSG;
 	m->payload = buf + IPC_HDR + op_len;
 	return 0;
 }

@@ -69,6 +69,11 @@ int udrv__ipc_op_valid(const char *op, size_t n);
 /* udrv__ipc_put_hdr - write the 40-byte header of @m (op_len @op_len) to @buf. */
 void udrv__ipc_put_hdr(uint8_t *buf, const struct ipc_msg *m, size_t op_len);
 
+/* udrv__ipc_parse_hdr - check the 40-byte header at @buf of a message of
+ * @n bytes in all (the rest may lie elsewhere: a reply received into the
+ * caller's buffer) and fill @m but op and payload: 0 or -EBADMSG. */
+int udrv__ipc_parse_hdr(const uint8_t *buf, size_t n, struct ipc_msg *m);
+
 /* udrv__ipc_parse - parse the message @buf of @n bytes into @m: 0, or
  * -EBADMSG (malformed: magic, version, type, lengths, op name, reserved). */
 int udrv__ipc_parse(const uint8_t *buf, size_t n, struct ipc_msg *m);
